@@ -1,0 +1,105 @@
+// Creates a TCP socket bound with SO_REUSEPORT, so every worker thread can own a
+// listener on the same port and the kernel spreads connections across them.
+// Node 22.12+ has `listen({reusePort})`; this exists only for Node 20, which does not.
+// The socket is bound but not listening; Node's `server.listen({fd})` calls listen().
+#include <node_api.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netdb.h>
+#include <unistd.h>
+#include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  const char *code = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : "ESOCKET";
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+// bindReusePort(host: string, port: number) -> [fd, boundPort]
+static napi_value BindReusePort(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  char host[256];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, args[0], host, sizeof host, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "host must be a string");
+    return NULL;
+  }
+  int32_t port = 0;
+  if (napi_get_value_int32(env, args[1], &port) != napi_ok || port < 0 || port > 65535) {
+    napi_throw_type_error(env, NULL, "port must be an integer 0-65535");
+    return NULL;
+  }
+  char portstr[16];
+  snprintf(portstr, sizeof portstr, "%d", port);
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int gai = getaddrinfo(len ? host : NULL, portstr, &hints, &res);
+  if (gai != 0) {
+    napi_throw_error(env, "ENOTFOUND", gai_strerror(gai));
+    return NULL;
+  }
+  int fd = -1, err = 0;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) { err = errno; continue; }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+      err = errno;
+      close(fd);
+      fd = -1;
+      continue;
+    }
+    break;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) return throw_errno(env, "bind", err ? err : EADDRNOTAVAIL);
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  int bound = port;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+    char serv[16];
+    if (getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, serv, sizeof serv, NI_NUMERICSERV) == 0) bound = atoi(serv);
+  }
+  napi_value out, vfd, vport;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int32(env, fd, &vfd);
+  napi_create_int32(env, bound, &vport);
+  napi_set_element(env, out, 0, vfd);
+  napi_set_element(env, out, 1, vport);
+  return out;
+}
+
+// closeFd(fd): release a socket that was reserved but never handed to Node.
+static napi_value CloseFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t fd = -1;
+  napi_get_value_int32(env, args[0], &fd);
+  if (fd >= 0) close(fd);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"bindReusePort", NULL, BindReusePort, NULL, NULL, NULL, napi_default, NULL},
+    {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, 2, props);
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return Init(env, exports); }

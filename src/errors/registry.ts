@@ -1,0 +1,80 @@
+/**
+ * The registry of Weft's stable error codes. A code is never reused or renamed: clients and tests match on it.
+ * Each entry has the HTTP status and the Harper-compatible message (byte-for-byte where the spec gives one).
+ */
+type Msg = (...args: any[]) => string;
+interface Entry { status: number; message: Msg }
+
+function e<M extends Msg>(status: number, message: M): { status: number; message: M } {
+  return { status, message };
+}
+
+export const registry = {
+  // request framing
+  INVALID_JSON: e(400, () => 'Invalid JSON.'),
+  JSON_PARSE: e(400, (detail: string) => detail),
+  EMPTY_JSON_BODY: e(400, () => "Body cannot be empty when content-type is set to 'application/json'"),
+  UNSUPPORTED_MEDIA_TYPE: e(415, (type: string) => `Unsupported Media Type: ${type}`),
+  NOT_ACCEPTABLE: e(406, () =>
+    'No supported content types found in Accept header, supported types include: application/json, application/cbor, application/x-msgpack, text/csv, text/plain, text/yaml, text/event-stream, application/x-www-form-urlencoded, */*, '),
+  BODY_TOO_LARGE: e(413, (limit: number) => `Request body exceeds the limit of ${limit} bytes`),
+  JSON_TOO_DEEP: e(400, (limit: number) => `JSON nesting exceeds the limit of ${limit} levels`),
+  MISSING_OPERATION: e(400, () => "Request body must include an 'operation' property."),
+  UNKNOWN_OPERATION: e(400, (op: string) => `Operation '${op}' not found`),
+  NOT_FOUND: e(404, () => 'Not found'),
+  // authentication
+  LOGIN_FAILED: e(401, () => 'Login failed'),
+  MUST_LOGIN: e(401, () => 'Must login'),
+  INVALID_TOKEN: e(401, () => 'invalid token'),
+  TOKEN_EXPIRED: e(403, () => 'token expired'),
+  USER_INACTIVE: e(401, () => 'Cannot complete request: User is inactive'),
+  // validation
+  FIELD_REQUIRED: e(400, (field: string) => `'${field}' is required`),
+  FIELD_TYPE: e(400, (field: string, type: string) => `'${field}' must be ${type}`),
+  VALIDATION: e(400, (detail: string) => detail),
+  BAD_NAME: e(400, (field: string) => `'${field}' names cannot include backticks or forward slashes`),
+  INVALID_ATTRIBUTE_NAME: e(400, (name: string) => `Invalid attribute name: '${name}'`),
+  ATTRIBUTE_NAME_CHARS: e(400, () => 'Attribute names cannot include backticks or forward slashes'),
+  ATTRIBUTE_NAME_TOO_LONG: e(400, (name: string) =>
+    `transaction aborted due to attribute name ${name} being too long. Attribute names cannot be longer than 250 bytes.`),
+  ATTRIBUTE_NAME_BLANK: e(400, () =>
+    'transaction aborted due to record(s) with an attribute name that is null, undefined or empty string'),
+  INVALID_HASH_VALUE: e(400, (v: unknown) =>
+    `Invalid hash value: '${String(v)}' is not a valid hash attribute value, check log for more info`),
+  UPDATE_NEEDS_HASH: e(400, () => 'a valid hash attribute must be provided with update record, check log for more info'),
+  INVALID_PRIMARY_KEY_NULL: e(400, () => 'Invalid primary key of null'),
+  INVALID_PRIMARY_KEY_TYPE: e(400, (type: string) => `Invalid primary key type: ${type}`),
+  PRIMARY_KEY_TOO_LARGE: e(400, (len: number) => `Primary key size is too large: ${len}`),
+  TYPE_VIOLATION: e(400, (detail: string) => detail),
+  UNKNOWN_ATTRIBUTE: e(400, (names: string) => `unknown attribute '${names}'`),
+  OR_NEEDS_TWO: e(400, () => 'An "or" operator requires at least two conditions'),
+  INVALID_OPERATOR: e(400, (op: string) => `Invalid operator ${op}`),
+  // schema objects
+  DATABASE_EXISTS: e(400, (db: string) => `database '${db}' already exists`),
+  DATABASE_NOT_FOUND: e(404, (db: string) => `database '${db}' does not exist`),
+  TABLE_EXISTS: e(400, (db: string, table: string) => `Table '${table}' already exists in '${db}'`),
+  TABLE_NOT_FOUND: e(404, (db: string, table: string) => `Table '${db}.${table}' does not exist`),
+  TABLE_NOT_FOUND_SHORT: e(400, (table: string) => `Table ${table} not found`),
+  PRIMARY_KEY_REQUIRED: e(400, () => "'primary_key' is required"),
+  ATTRIBUTE_EXISTS: e(400, (attr: string, db: string, table: string) => `attribute '${attr}' already exists in ${db}.${table}`),
+  ATTRIBUTE_NOT_FOUND: e(404, (attr: string) => `Attribute '${attr}' does not exist`),
+  DROP_HASH_ATTRIBUTE: e(400, () => 'You cannot drop a hash attribute'),
+  DROP_TIMESTAMP: e(400, (name: string) => `cannot drop internal timestamp attribute: ${name}`),
+  SYSTEM_DATABASE: e(403, () =>
+    "The 'system' database, tables and records are used internally by HarperDB and cannot be updated or removed."),
+  // system / config
+  INVALID_SERVICE: e(400, () => 'Invalid service'),
+  CONFIG_VALIDATION: e(400, (detail: string) => `HarperDB config file validation error: ${detail}`),
+  NOT_IMPLEMENTED: e(400, (op: string) => `Operation '${op}' is not supported by this version of Weft yet`),
+  RESTRICTED_OPERATION: e(403, (handler: string) => `Operation '${handler}' is restricted to 'super_user' roles`),
+  // server
+  WRITE_QUEUE_FULL: e(503, (ms: number) => `Write queue is older than ${ms} ms, try again later`),
+  SERVICE_UNAVAILABLE: e(503, () => 'Service unavailable, exceeded request queue limit'),
+  INTERNAL: e(500, () => 'There was an error processing your request. Check logs and try again.'),
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof registry;
+export type ErrorArgs<C extends ErrorCode> = Parameters<(typeof registry)[C]['message']>;
+
+/** The shape errors take when they cross threads (structured clone drops classes). */
+export interface WireError { code: ErrorCode; status: number; message: string; body?: Record<string, unknown> }

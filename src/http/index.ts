@@ -1,0 +1,3 @@
+/** http: transport helpers shared by every HTTP listener (body limits and decoding, negotiation, streaming). */
+export { readBody, decodeBody, jsonDepthExceeds, mediaType } from './body.js';
+export { negotiate, sendResult, toJson, type Format } from './respond.js';

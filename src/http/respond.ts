@@ -1,0 +1,111 @@
+/**
+ * Writing results: content negotiation (JSON, CBOR, MessagePack, CSV) and streaming of iterable results, so a large
+ * search never sits whole in memory. Backpressure is honoured: we wait for 'drain'.
+ */
+import type { ServerResponse } from 'node:http';
+import { encode as encodeCbor } from 'cbor-x';
+import { pack } from 'msgpackr';
+import { stringify as csvStringify } from 'csv-stringify/sync';
+import { weftError } from '../errors/index.js';
+
+export type Format = 'json' | 'cbor' | 'msgpack' | 'csv';
+
+const TYPES: Record<Format, string> = {
+  json: 'application/json; charset=utf-8',
+  cbor: 'application/cbor',
+  msgpack: 'application/x-msgpack',
+  csv: 'text/csv; charset=utf-8',
+};
+
+/** Pick the response format from Accept (q-values honoured); 406 when nothing acceptable. */
+export function negotiate(accept: string | undefined): Format {
+  if (!accept) return 'json';
+  let best: Format | undefined;
+  let bestQ = 0;
+  for (const part of accept.split(',')) {
+    const [typeRaw, ...params] = part.trim().split(';');
+    const type = typeRaw!.trim().toLowerCase();
+    let q = 1;
+    for (const p of params) { const m = /^\s*q=([\d.]+)/.exec(p); if (m) q = Number(m[1]); }
+    let f: Format | undefined;
+    if (type === 'application/json' || type === '*/*' || type === 'application/*' || type === 'text/plain' || type === 'text/*') f = 'json';
+    else if (type === 'application/cbor') f = 'cbor';
+    else if (type === 'application/x-msgpack' || type === 'application/msgpack') f = 'msgpack';
+    else if (type === 'text/csv') f = 'csv';
+    if (f && q > bestQ) { best = f; bestQ = q; }
+  }
+  if (!best) throw weftError('NOT_ACCEPTABLE');
+  return best;
+}
+
+function isIterable(v: unknown): v is Iterable<unknown> {
+  return v != null && typeof v === 'object' && !Array.isArray(v) && typeof (v as any)[Symbol.iterator] === 'function';
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v;
+}
+
+export function toJson(v: unknown): string {
+  return JSON.stringify(v, jsonReplacer) ?? 'null';
+}
+
+function write(res: ServerResponse, chunk: string | Buffer): Promise<void> | void {
+  if (!res.write(chunk)) return new Promise((resolve) => res.once('drain', resolve));
+}
+
+/** Send a handler result: objects whole, iterables streamed, strings wrapped as {"message": s}. */
+export async function sendResult(res: ServerResponse, status: number, result: unknown, format: Format, headers: Record<string, string> = {}): Promise<void> {
+  if (typeof result === 'string') result = { message: result };
+  if (result === undefined) result = null;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', TYPES[format]);
+  if (format === 'csv') res.setHeader('Content-Disposition', 'attachment; filename="data.csv"');
+  if (isIterable(result)) {
+    res.writeHead(status);
+    await streamIterable(res, result, format);
+    res.end();
+    return;
+  }
+  let body: string | Buffer;
+  switch (format) {
+    case 'json': body = toJson(result); break;
+    case 'cbor': body = encodeCbor(result); break;
+    case 'msgpack': body = pack(result); break;
+    case 'csv': body = toCsv(Array.isArray(result) ? result : [result]); break;
+  }
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(status);
+  res.end(body);
+}
+
+function toCsv(rows: unknown[]): string {
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) if (r && typeof r === 'object') for (const k of Object.keys(r)) if (!seen.has(k)) { seen.add(k); columns.push(k); }
+  const cell = (v: unknown) => (v !== null && typeof v === 'object' ? toJson(v) : v);
+  return csvStringify(rows.map((r) => columns.map((c) => cell((r as any)?.[c]))), { header: true, columns });
+}
+
+async function streamIterable(res: ServerResponse, it: Iterable<unknown>, format: Format): Promise<void> {
+  if (format === 'json') {
+    let first = true;
+    let buf = '[';
+    for (const v of it) {
+      buf += (first ? '' : ',') + toJson(v);
+      first = false;
+      if (buf.length > 65536) { const p = write(res, buf); buf = ''; if (p) await p; }
+    }
+    buf += ']';
+    await write(res, buf);
+  } else if (format === 'cbor') {
+    await write(res, Buffer.from([0x9f])); // indefinite-length array
+    for (const v of it) { const p = write(res, encodeCbor(v)); if (p) await p; }
+    await write(res, Buffer.from([0xff]));
+  } else if (format === 'msgpack') {
+    for (const v of it) { const p = write(res, pack(v)); if (p) await p; } // a sequence of values
+  } else {
+    // CSV needs the column set: collect (bounded by the result) then write
+    await write(res, toCsv([...it]));
+  }
+}

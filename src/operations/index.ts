@@ -1,0 +1,107 @@
+/**
+ * operations: Harper's Operations API. One parse step normalises aliases, one authorisation step checks the caller,
+ * then an exhaustive handler map runs the operation. Knows nothing of HTTP: the transport hands it a plain object and
+ * serialises what comes back.
+ */
+import { weftError } from '../errors/index.js';
+import { isSuperUser, type RequestContext } from '../auth/types.js';
+import { canonicalOperation, NO_AUTH, SUPER_USER_ONLY, type OperationName } from './catalog.js';
+import * as schema from './schema.js';
+import * as data from './data.js';
+import * as searchOps from './search.js';
+import * as system from './system.js';
+import type { Handler, OperationRequest, ServerServices } from './types.js';
+
+export type { ServerServices, ClusterBridge, ThreadInfo, UserDirectory, OperationRequest } from './types.js';
+export { OPERATIONS, canonicalOperation, type OperationName } from './catalog.js';
+
+const later = (op: string): Handler => () => { throw weftError('NOT_IMPLEMENTED', op); };
+
+const HANDLERS: Record<OperationName, Handler> = {
+  create_database: schema.createDatabase, drop_database: schema.dropDatabase, describe_database: schema.describeDatabase,
+  create_table: schema.createTable, drop_table: schema.dropTable, describe_table: schema.describeTable,
+  create_attribute: schema.createAttribute, drop_attribute: schema.dropAttribute, describe_all: schema.describeAll,
+  insert: data.insert, update: data.update, upsert: data.upsert, delete: data.deleteRecords,
+  search_by_id: searchOps.searchById, search_by_value: searchOps.searchByValue,
+  search_by_conditions: searchOps.searchByConditions, search: later('search'), sql: later('sql'),
+  csv_data_load: later('csv_data_load'), csv_file_load: later('csv_file_load'), csv_url_load: later('csv_url_load'),
+  import_from_s3: later('import_from_s3'), export_local: later('export_local'), export_to_s3: later('export_to_s3'),
+  delete_records_before: later('delete_records_before'), delete_audit_logs_before: later('delete_audit_logs_before'),
+  delete_transaction_logs_before: later('delete_transaction_logs_before'), get_job: later('get_job'),
+  search_jobs_by_start_date: later('search_jobs_by_start_date'), read_audit_log: later('read_audit_log'),
+  read_transaction_log: later('read_transaction_log'),
+  add_user: later('add_user'), alter_user: later('alter_user'), drop_user: later('drop_user'), list_users: later('list_users'),
+  user_info: (_req, ctx) => ctx.user, add_role: later('add_role'), alter_role: later('alter_role'),
+  drop_role: later('drop_role'), list_roles: later('list_roles'),
+  create_authentication_tokens: later('create_authentication_tokens'),
+  refresh_operation_token: later('refresh_operation_token'), login: later('login'), logout: later('logout'),
+  system_information: system.systemInformation, get_configuration: system.getConfiguration,
+  set_configuration: system.setConfigurationOp, restart: system.restart, restart_service: system.restartService,
+  read_log: later('read_log'), get_analytics: later('get_analytics'), list_metrics: later('list_metrics'),
+  describe_metric: later('describe_metric'), get_status: later('get_status'), set_status: later('set_status'),
+  clear_status: later('clear_status'), get_backup: later('get_backup'), cleanup_orphan_blobs: later('cleanup_orphan_blobs'),
+  get_components: later('get_components'), get_component_file: later('get_component_file'),
+  set_component_file: later('set_component_file'), drop_component: later('drop_component'),
+  add_component: later('add_component'), package_component: later('package_component'),
+  deploy_component: later('deploy_component'), install_node_modules: later('install_node_modules'),
+  custom_functions_status: later('custom_functions_status'), get_custom_functions: later('get_custom_functions'),
+  get_custom_function: later('get_custom_function'), set_custom_function: later('set_custom_function'),
+  drop_custom_function: later('drop_custom_function'), drop_custom_function_project: later('drop_custom_function_project'),
+  add_ssh_key: later('add_ssh_key'), update_ssh_key: later('update_ssh_key'), delete_ssh_key: later('delete_ssh_key'),
+  list_ssh_keys: later('list_ssh_keys'), get_ssh_key: later('get_ssh_key'), set_ssh_known_hosts: later('set_ssh_known_hosts'),
+  get_ssh_known_hosts: later('get_ssh_known_hosts'), add_node: later('add_node'), update_node: later('update_node'),
+  remove_node: later('remove_node'), cluster_status: later('cluster_status'), configure_cluster: later('configure_cluster'),
+  cluster_set_routes: later('cluster_set_routes'), cluster_get_routes: later('cluster_get_routes'),
+  cluster_delete_routes: later('cluster_delete_routes'), add_certificate: later('add_certificate'),
+  remove_certificate: later('remove_certificate'), list_certificates: later('list_certificates'),
+  registration_info: later('registration_info'), get_fingerprint: later('get_fingerprint'), set_license: later('set_license'),
+  install_usage_license: later('install_usage_license'), get_usage_licenses: later('get_usage_licenses'),
+  catchup: later('catchup'),
+};
+
+/** Normalise a request body: validate its shape, resolve the operation name and the field aliases (spec §2.4). */
+export function parseOperation(body: unknown): OperationRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) throw weftError('INVALID_JSON');
+  const raw = body as Record<string, unknown>;
+  const name = raw.operation;
+  if (name === undefined || name === null || name === '') throw weftError('MISSING_OPERATION');
+  if (typeof name !== 'string') throw weftError('UNKNOWN_OPERATION', String(name));
+  const operation = canonicalOperation(name);
+  if (!operation) throw weftError('UNKNOWN_OPERATION', name);
+  const req: Record<string, unknown> = { ...raw, operation };
+  const alias = (from: string, to: string) => {
+    if (req[to] === undefined && req[from] !== undefined) req[to] = req[from];
+    delete req[from];
+  };
+  alias('schema', 'database');
+  alias('hash_attribute', 'primary_key');
+  alias('hash_values', 'ids');
+  alias('search_attribute', 'attribute');
+  alias('search_value', 'value');
+  alias('search_type', 'comparator');
+  if (operation !== 'sql' && operation !== 'system_information') alias('select', 'get_attributes');
+  return req as OperationRequest;
+}
+
+/** Refuse what the caller may not do before the operation runs (spec §2.6). */
+function authorize(req: OperationRequest, ctx: RequestContext): void {
+  if (NO_AUTH.has(req.operation)) return;
+  if (!ctx.user) throw weftError('MUST_LOGIN');
+  const su = isSuperUser(ctx.user);
+  const handlerName = SUPER_USER_ONLY[req.operation];
+  if (handlerName && !su) {
+    const err = weftError('RESTRICTED_OPERATION', handlerName);
+    err.body = {
+      error: 'This operation is not authorized due to role restrictions and/or invalid database items',
+      unauthorized_access: [err.message],
+      invalid_schema_items: [],
+    };
+    throw err;
+  }
+}
+
+export async function executeOperation(body: unknown, ctx: RequestContext, services: ServerServices): Promise<unknown> {
+  const req = parseOperation(body);
+  authorize(req, ctx);
+  return HANDLERS[req.operation](req, ctx, services);
+}

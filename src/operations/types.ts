@@ -1,0 +1,48 @@
+import type { WeftConfig } from '../config/index.js';
+import type { LmdbStorage } from '../storage/index.js';
+import type { RequestContext } from '../auth/types.js';
+import type { OperationName } from './catalog.js';
+
+export type OperationRequest = Record<string, unknown> & { operation: OperationName };
+
+/** What the operations need from the rest of the server; supplied by the composition root. */
+export interface ServerServices {
+  readonly config: Readonly<WeftConfig>;
+  readonly configFile: string;
+  readonly rootPath: string;
+  readonly storage: LmdbStorage;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly users: UserDirectory;
+  readonly cluster: ClusterBridge;
+}
+
+export interface UserDirectory {
+  /** Clear cached authentications on this thread (after user or role changes). */
+  invalidate(): void;
+}
+
+/** How a worker asks the supervisor (main thread) for process-wide work. */
+export interface ClusterBridge {
+  /** Tell every other thread that a database's schema changed. */
+  schemaChanged(database: string): void;
+  /** Close the database on every thread and delete its files. */
+  dropDatabase(database: string): Promise<void>;
+  restartProcess(): void;
+  restartWorkers(): Promise<void>;
+  threadInfo(): Promise<ThreadInfo[]>;
+  /** Test hook (only when WEFT_TEST_HOOKS is set): crash the current worker. */
+  crashWorker?(): void;
+}
+
+export interface ThreadInfo {
+  threadId: number;
+  slot: number;
+  name: string;
+  heapUsed?: number;
+  heapTotal?: number;
+  externalMemory?: number;
+  arrayBuffers?: number;
+}
+
+export type Handler = (req: OperationRequest, ctx: RequestContext, services: ServerServices) => Promise<unknown> | unknown;

@@ -1,0 +1,108 @@
+/** The Operations API listener's request handler (spec §2.1-2.3): POST / with one operation object. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { errorResponse, weftError } from '../errors/index.js';
+import { decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
+import { executeOperation, type ServerServices } from '../operations/index.js';
+import type { RequestContext, Transport, User, UserStore } from '../auth/index.js';
+import type { Logger } from '../logging/index.js';
+
+export interface OperationsHandlerDeps {
+  services: ServerServices;
+  users: UserStore;
+  logger: Logger;
+  transport: Transport;
+  /** Extra handler for other routes on a shared port (the application HTTP handler), or undefined. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+  testHooks?: boolean;
+}
+
+function isLoopback(ip: string | undefined): boolean {
+  return !!ip && (ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.'));
+}
+
+async function authenticate(req: IncomingMessage, deps: OperationsHandlerDeps): Promise<User | null> {
+  if (deps.transport === 'unix') return deps.users.superUser() ?? null;
+  const auth = req.headers.authorization;
+  if (auth) {
+    if (/^basic /i.test(auth)) {
+      const user = await deps.users.authenticateBasic(auth);
+      if (user) return user;
+    } else if (/^bearer /i.test(auth)) {
+      throw weftError('INVALID_TOKEN'); // operation tokens arrive with the users-and-roles work
+    }
+  }
+  const cfg = deps.services.config.authentication;
+  const authorizeLocal = cfg.authorizeLocal || process.env.AUTHENTICATION_AUTHORIZELOCAL === 'true';
+  if (authorizeLocal && isLoopback(req.socket.remoteAddress)) return deps.users.superUser() ?? null;
+  return null;
+}
+
+function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDeps, requestId: string, operation?: unknown): void {
+  const { status, body } = errorResponse(err);
+  if (status >= 500) deps.logger.error({ requestId, operation, err }, 'operation failed');
+  else deps.logger.debug({ requestId, operation, status, error: body.error }, 'operation refused');
+  if (res.headersSent) { res.destroy(); return; }
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Basic');
+  const text = toJson(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandlerDeps): void {
+  const net = deps.services.config.operationsApi.network;
+  const origin = req.headers.origin;
+  if (!net.cors || !origin) return;
+  const list = net.corsAccessList;
+  if (!list || list.includes('*') || list.includes(null) || list.includes(origin)) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+  }
+}
+
+export function createOperationsHandler(deps: OperationsHandlerDeps) {
+  const net = deps.services.config.operationsApi.network;
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    res.setHeader('Server', 'HarperDB');
+    cors(req, res, deps);
+    const path = (req.url ?? '/').split('?')[0];
+    let operation: unknown;
+    try {
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+        res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Accept');
+        res.writeHead(200).end();
+        return;
+      }
+      if (req.method === 'GET' && path === '/health') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('HarperDB is running.');
+        return;
+      }
+      if (req.method !== 'POST' || path !== '/') {
+        if (deps.fallback) return deps.fallback(req, res);
+        if (req.method === 'GET' && path === '/') {
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Weft</title><p>Weft is running.</p>');
+          return;
+        }
+        throw weftError('NOT_FOUND');
+      }
+      const format: Format = negotiate(req.headers.accept);
+      const buf = await readBody(req, net.maxBodySize);
+      const body = decodeBody(buf, req.headers['content-type'], net.maxJsonDepth);
+      operation = (body as any)?.operation;
+      if (deps.testHooks && operation === '__crash_worker') {
+        setImmediate(() => { throw new Error('worker crash requested by a test'); });
+        res.writeHead(200).end('{"message":"crashing"}');
+        return;
+      }
+      const ctx: RequestContext = { user: await authenticate(req, deps), ip: req.socket.remoteAddress ?? '', transport: deps.transport, requestId };
+      const result = await executeOperation(body, ctx, deps.services);
+      const headers: Record<string, string> = {};
+      if (typeof operation === 'string' && operation.startsWith('restart')) headers.Connection = 'close';
+      await sendResult(res, 200, result, format, headers);
+    } catch (err) {
+      sendError(res, err, deps, requestId, operation);
+    }
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * One database = one LMDB environment file `<storage.path>/<name>.mdb`, opened once per thread (lmdb-js shares the
+ * native environment across the threads of a process). Holds the catalog of table definitions, the tables, and the
+ * audit log of every committed change.
+ */
+import { open, type RootDatabase, type Database as LmdbDbi } from 'lmdb';
+import { Table } from './table.js';
+import { WriteTxn } from './write-txn.js';
+import type { TxnClock } from './clock.js';
+import type { AuditEntry, Key, TableDef } from './types.js';
+
+export interface DatabaseOptions {
+  clock: TxnClock;
+  /** Answer writes once committed rather than once flushed to disk. */
+  writeAsync: boolean;
+  overlappingSync: boolean;
+}
+
+export interface TransactResult<T> { result: T; txnTime: number }
+
+export class Database {
+  readonly name: string;
+  readonly path: string;
+  readonly env: RootDatabase;
+  readonly catalogStore: LmdbDbi<any, any>;
+  readonly auditStore: LmdbDbi<Omit<AuditEntry, 'timestamp'>, [number, number]>;
+  private readonly tables = new Map<string, Table>();
+  private loadedVersion = -1;
+  private closed = false;
+
+  constructor(name: string, path: string, private readonly opts: DatabaseOptions) {
+    this.name = name;
+    this.path = path;
+    this.env = open({ path, maxDbs: 10_000, noSubdir: true, overlappingSync: opts.overlappingSync });
+    this.catalogStore = this.env.openDB({ name: '__catalog__', encoding: 'msgpack' });
+    this.auditStore = this.env.openDB({ name: '__audit__', encoding: 'msgpack' });
+  }
+
+  /** Reload table definitions when another thread (or transaction) changed them. Cheap when nothing changed. */
+  private sync(): void {
+    const version = (this.catalogStore.get('version') as number | undefined) ?? 0;
+    if (version === this.loadedVersion) return;
+    const seen = new Set<string>();
+    for (const { key, value } of this.catalogStore.getRange({ start: ['table'], end: ['table', '\uffff'] })) {
+      const def = value as TableDef;
+      seen.add(def.name);
+      const existing = this.tables.get(def.name);
+      if (!existing || !existing.sameShape(def)) this.tables.set(def.name, new Table(this.env, def));
+      void key;
+    }
+    for (const name of [...this.tables.keys()]) if (!seen.has(name)) this.tables.delete(name);
+    this.loadedVersion = version;
+  }
+
+  table(name: string): Table | undefined {
+    this.sync();
+    return this.tables.get(name);
+  }
+
+  tableNames(): string[] {
+    this.sync();
+    return [...this.tables.keys()].sort();
+  }
+
+  /** Used by WriteTxn when it saves a definition inside the current transaction. */
+  installTable(def: TableDef): Table {
+    const t = new Table(this.env, def);
+    this.tables.set(def.name, t);
+    return t;
+  }
+
+  /**
+   * Run `fn` in one atomic write transaction (an LMDB child transaction, so a throw rolls everything back).
+   * Resolves after the commit is flushed to disk unless storage.writeAsync is set.
+   */
+  async transact<T>(fn: (txn: WriteTxn) => T, user?: string): Promise<TransactResult<T>> {
+    let result!: T;
+    let txnTime = 0;
+    let schemaChanged = false;
+    try {
+      await this.env.childTransaction(() => {
+        this.sync();
+        txnTime = this.opts.clock.next();
+        const txn = new WriteTxn(this, txnTime, user);
+        result = fn(txn);
+        if (txn.schemaChanged) {
+          schemaChanged = true;
+          this.catalogStore.put('version', ((this.catalogStore.get('version') as number | undefined) ?? 0) + 1);
+        }
+      });
+    } catch (err) {
+      if (schemaChanged) this.loadedVersion = -1;
+      this.loadedVersion = -1; // definitions installed during an aborted transaction must not survive it
+      throw err;
+    }
+    if (!this.opts.writeAsync) await this.env.flushed;
+    return { result, txnTime };
+  }
+
+  /** Newest audit timestamp, so the clock never goes back across a restart. */
+  lastAuditTime(): number {
+    for (const key of this.auditStore.getKeys({ reverse: true, limit: 1 })) return (key as [number, number])[0];
+    return 0;
+  }
+
+  *auditEntries(from = 0, to = Infinity): Generator<AuditEntry> {
+    for (const { key, value } of this.auditStore.getRange({ start: [from], end: [to === Infinity ? Number.MAX_VALUE : to, Infinity] })) {
+      yield { ...value, timestamp: (key as [number, number])[0] };
+    }
+  }
+
+  /** Remove audit entries older than `before` (epoch ms). Returns how many were removed. */
+  async purgeAudit(before: number): Promise<number> {
+    let n = 0;
+    await this.env.transaction(() => {
+      for (const key of this.auditStore.getKeys({ end: [before] })) {
+        this.auditStore.remove(key as [number, number]);
+        n++;
+      }
+    });
+    return n;
+  }
+
+  sizeBytes(): number {
+    const s = this.env.getStats() as Record<string, number>;
+    return (s.lastPageNumber ?? 0) * (s.pageSize ?? 4096);
+  }
+
+  auditSizeBytes(): number {
+    const s = this.auditStore.getStats() as Record<string, number>;
+    return ((s.treeBranchPageCount ?? 0) + (s.treeLeafPageCount ?? 0) + (s.overflowPages ?? 0)) * (s.pageSize ?? 4096);
+  }
+
+  lastUpdated(tableName: string): number | undefined {
+    for (const { key, value } of this.auditStore.getRange({ reverse: true })) {
+      if (value.table === tableName) return (key as [number, number])[0];
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.tables.clear();
+    await this.env.close();
+  }
+}
+
+export type { Key };

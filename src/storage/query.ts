@@ -1,0 +1,208 @@
+/**
+ * Condition search over one table. Plans with the secondary indexes: an AND group is driven by its most selective
+ * indexed condition, an OR group by the union of its members' index hits; anything else scans the primary store.
+ * Every candidate is re-checked against the whole condition tree, so index shortcuts never change results.
+ */
+import type { Table } from './table.js';
+import { indexKeyOf } from './index-keys.js';
+import { isGroup, type Condition, type ConditionGroup, type Key, type Rec, type SearchOptions, type SortSpec } from './types.js';
+
+// ---------- predicate evaluation ----------
+
+function typeRank(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'boolean') return 1;
+  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof Date) return 2;
+  if (typeof v === 'string') return 3;
+  return 4;
+}
+
+function norm(v: unknown): unknown {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint') return Number(v);
+  return v;
+}
+
+/** Total order used for sorting and ranges: null < booleans < numbers < strings < objects. */
+export function compareValues(a: unknown, b: unknown): number {
+  const ra = typeRank(a), rb = typeRank(b);
+  if (ra !== rb) return ra - rb;
+  const x = norm(a) as any, y = norm(b) as any;
+  if (ra === 4) {
+    const sx = JSON.stringify(x), sy = JSON.stringify(y);
+    return sx < sy ? -1 : sx > sy ? 1 : 0;
+  }
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function valueEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a == null || b == null) return a == null && b == null;
+  const x = norm(a), y = norm(b);
+  if (x === y) return true;
+  if (typeof x === 'object' && typeof y === 'object') return JSON.stringify(x) === JSON.stringify(y);
+  return false;
+}
+
+function scalarMatch(actual: unknown, c: Condition): boolean {
+  const v = c.value;
+  switch (c.comparator) {
+    case 'equals': return valueEquals(actual, v);
+    case 'not_equal': return !valueEquals(actual, v);
+    case 'contains': return typeof actual === 'string' && actual.includes(String(v));
+    case 'starts_with': return typeof actual === 'string' && actual.startsWith(String(v));
+    case 'ends_with': return typeof actual === 'string' && actual.endsWith(String(v));
+    case 'greater_than': return actual != null && typeRank(actual) === typeRank(v) && compareValues(actual, v) > 0;
+    case 'greater_than_equal': return actual != null && typeRank(actual) === typeRank(v) && compareValues(actual, v) >= 0;
+    case 'less_than': return actual != null && typeRank(actual) === typeRank(v) && compareValues(actual, v) < 0;
+    case 'less_than_equal': return actual != null && typeRank(actual) === typeRank(v) && compareValues(actual, v) <= 0;
+    case 'between': {
+      const [lo, hi] = v as [unknown, unknown];
+      return actual != null && typeRank(actual) === typeRank(lo) && compareValues(actual, lo) >= 0 && compareValues(actual, hi) <= 0;
+    }
+  }
+}
+
+export function matchCondition(rec: Rec, c: Condition): boolean {
+  const actual = rec[c.attribute];
+  // Arrays match when any element matches (spec §4.5); not_equal means no element equals.
+  if (Array.isArray(actual) && !Array.isArray(c.value)) {
+    if (c.comparator === 'not_equal') return !actual.some((el) => valueEquals(el, c.value));
+    return actual.some((el) => scalarMatch(el, c));
+  }
+  return scalarMatch(actual, c);
+}
+
+export function matchTree(rec: Rec, node: Condition | ConditionGroup): boolean {
+  if (!isGroup(node)) return matchCondition(rec, node);
+  if (node.operator === 'or') return node.conditions.some((c) => matchTree(rec, c));
+  return node.conditions.every((c) => matchTree(rec, c));
+}
+
+// ---------- planning ----------
+
+/** Lower is more selective. Infinity = this condition cannot use an index. */
+function cost(table: Table, c: Condition): number {
+  if (!table.indexes.has(c.attribute) || c.attribute === table.primaryKey) {
+    if (c.attribute === table.primaryKey && c.comparator === 'equals') return 0;
+    return Infinity;
+  }
+  switch (c.comparator) {
+    case 'equals': return c.value === null || indexKeyOf(c.value) !== undefined ? 1 : Infinity;
+    case 'between': return 2;
+    case 'starts_with': return typeof c.value === 'string' ? 3 : Infinity;
+    case 'greater_than': case 'greater_than_equal': case 'less_than': case 'less_than_equal':
+      return typeof c.value === 'number' || typeof c.value === 'string' ? 4 : Infinity;
+    default: return Infinity;
+  }
+}
+
+function* indexHits(table: Table, c: Condition): Generator<Key> {
+  if (c.attribute === table.primaryKey) {
+    if (table.primary.doesExist(c.value as Key)) yield c.value as Key;
+    return;
+  }
+  const dbi = table.indexes.get(c.attribute)!;
+  const v = c.value as any;
+  switch (c.comparator) {
+    case 'equals': {
+      const k = indexKeyOf(v);
+      yield* dbi.getValues(k === undefined ? null : k) as Iterable<Key>;
+      return;
+    }
+    case 'starts_with': {
+      for (const { value } of dbi.getRange({ start: v, end: v + '\uffff' })) yield value;
+      return;
+    }
+    case 'between': {
+      const [lo, hi] = v as [any, any];
+      for (const { key, value } of dbi.getRange({ start: lo })) {
+        if (compareValues(key, hi) > 0 && !(typeof key === 'string' && typeof hi === 'string' && key.startsWith(hi.slice(0, key.length)))) break;
+        yield value;
+      }
+      return;
+    }
+    default: {
+      // ranges stay within the value's type: numbers before strings in the index order
+      const numeric = typeof v === 'number';
+      const lower = c.comparator.startsWith('greater');
+      const range = lower ? { start: v, end: numeric ? '' : undefined } : { start: numeric ? false : '', end: v, inclusiveEnd: true };
+      for (const { key, value } of dbi.getRange(range as any)) {
+        if (!lower && compareValues(key, v) > 0) break;
+        yield value;
+      }
+    }
+  }
+}
+
+/** Candidate keys for a node, or null when it needs a full scan. Duplicates are possible. */
+function candidates(table: Table, node: Condition | ConditionGroup): Iterable<Key> | null {
+  if (!isGroup(node)) return cost(table, node) === Infinity ? null : indexHits(table, node);
+  if (node.conditions.length === 0) return null;
+  if (node.operator === 'or') {
+    const parts: Iterable<Key>[] = [];
+    for (const c of node.conditions) {
+      const p = candidates(table, c);
+      if (!p) return null;
+      parts.push(p);
+    }
+    return (function* () { for (const p of parts) yield* p; })();
+  }
+  // AND: the cheapest indexed member drives the search
+  let best: Condition | ConditionGroup | undefined;
+  let bestCost = Infinity;
+  for (const c of node.conditions) {
+    const k = isGroup(c) ? (candidates(table, c) ? 5 : Infinity) : cost(table, c);
+    if (k < bestCost) { bestCost = k; best = c; }
+  }
+  return best ? candidates(table, best) : null;
+}
+
+function sortComparator(sort: SortSpec): (a: Rec, b: Rec) => number {
+  return (a, b) => {
+    for (let s: SortSpec | undefined = sort; s; s = s.next) {
+      const d = compareValues(a[s.attribute], b[s.attribute]);
+      if (d !== 0) return s.descending ? -d : d;
+    }
+    return 0;
+  };
+}
+
+/** Records matching `tree` (undefined = all), honouring sort, offset and limit. */
+export function* search(table: Table, tree: Condition | ConditionGroup | undefined, opts: SearchOptions = {}): Generator<Rec> {
+  const offset = opts.offset ?? 0;
+  const limit = opts.limit ?? Infinity;
+  const source = (): Iterable<Rec> => {
+    const keys = tree ? candidates(table, tree) : null;
+    if (!keys) {
+      const all = table.scan(opts.reverse && !opts.sort);
+      return tree ? filter(all, (r) => matchTree(r, tree)) : all;
+    }
+    return (function* () {
+      const seen = new Set<unknown>();
+      const ordered: Rec[] = [];
+      for (const k of keys) {
+        const id = typeof k === 'object' ? JSON.stringify(k) : k;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const rec = table.get(k);
+        if (rec && matchTree(rec, tree!)) {
+          if (opts.reverse && !opts.sort) ordered.push(rec); else yield rec;
+        }
+      }
+      for (let i = ordered.length - 1; i >= 0; i--) yield ordered[i]!;
+    })();
+  };
+  let it: Iterable<Rec> = source();
+  if (opts.sort) it = [...it].sort(sortComparator(opts.sort));
+  let i = 0, n = 0;
+  for (const rec of it) {
+    if (i++ < offset) continue;
+    if (n++ >= limit) return;
+    yield rec;
+  }
+}
+
+function* filter<T>(it: Iterable<T>, pred: (v: T) => boolean): Generator<T> {
+  for (const v of it) if (pred(v)) yield v;
+}

@@ -1,0 +1,71 @@
+/** The read side of one table: its primary store and secondary indexes, as seen by the current thread. */
+import type { Database as LmdbDbi, RootDatabase } from 'lmdb';
+import type { AttributeDef, Key, Rec, TableDef } from './types.js';
+
+const STRUCTURES = Symbol.for('structures');
+
+export function primaryDbiName(def: TableDef): string {
+  return `t:${def.created}:${def.name}`;
+}
+export function indexDbiName(def: TableDef, attr: AttributeDef): string {
+  return `i:${def.created}:${def.name}:${attr.created ?? 0}:${attr.attribute}`;
+}
+
+export class Table {
+  readonly def: TableDef;
+  readonly primary: LmdbDbi<Rec, Key>;
+  readonly indexes = new Map<string, LmdbDbi<Key, any>>();
+  private readonly attrs: Map<string, AttributeDef>;
+
+  constructor(env: RootDatabase, def: TableDef) {
+    this.def = def;
+    this.primary = env.openDB<Rec, Key>({ name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES });
+    this.attrs = new Map(def.attributes.map((a) => [a.attribute, a]));
+    for (const a of def.attributes) {
+      if (a.indexed && !a.is_primary_key) {
+        this.indexes.set(a.attribute, env.openDB<Key, any>({ name: indexDbiName(def, a), dupSort: true, encoding: 'ordered-binary' }));
+      }
+    }
+  }
+
+  get name(): string { return this.def.name; }
+  get primaryKey(): string { return this.def.primaryKey; }
+  attribute(name: string): AttributeDef | undefined { return this.attrs.get(name); }
+  hasAttribute(name: string): boolean { return this.attrs.has(name); }
+  attributeNames(): string[] { return this.def.attributes.map((a) => a.attribute); }
+
+  get(id: Key): Rec | undefined {
+    return this.primary.get(id);
+  }
+
+  /** Every record in primary-key order. */
+  *scan(reverse = false): Generator<Rec> {
+    for (const { key, value } of this.primary.getRange({ reverse })) {
+      if (typeof key === 'symbol') continue;
+      yield value;
+    }
+  }
+
+  *scanKeys(): Generator<Key> {
+    for (const key of this.primary.getKeys()) if (typeof key !== 'symbol') yield key as Key;
+  }
+
+  recordCount(): number {
+    const stats = this.primary.getStats() as { entryCount: number };
+    return Math.max(0, stats.entryCount - (this.primary.get(STRUCTURES as unknown as Key) !== undefined ? 1 : 0));
+  }
+
+  /** Bytes used by the primary store and indexes of this table. */
+  sizeBytes(): number {
+    let total = 0;
+    for (const dbi of [this.primary, ...this.indexes.values()]) {
+      const s = dbi.getStats() as Record<string, number>;
+      total += ((s.treeBranchPageCount ?? 0) + (s.treeLeafPageCount ?? 0) + (s.overflowPages ?? 0)) * (s.pageSize ?? 4096);
+    }
+    return total;
+  }
+
+  sameShape(def: TableDef): boolean {
+    return JSON.stringify(def) === JSON.stringify(this.def);
+  }
+}

@@ -1,0 +1,63 @@
+/** Shapes shared by storage and its callers. */
+
+export type Key = string | number | boolean | Array<string | number | boolean>;
+export type Rec = Record<string, unknown>;
+
+export interface AttributeDef {
+  attribute: string;
+  type?: string;
+  indexed?: boolean;
+  is_primary_key?: boolean;
+  assigned_created_time?: boolean;
+  assigned_updated_time?: boolean;
+  nullable?: boolean;
+  elements?: string;
+  /** Creation stamp; part of the index dbi name so a dropped and re-created attribute never sees old entries. */
+  created?: number;
+}
+
+export interface TableDef {
+  database: string;
+  name: string;
+  primaryKey: string;
+  attributes: AttributeDef[];
+  schemaDefined: boolean;
+  audit: boolean;
+  expiration?: number;
+  /** Creation stamp; part of the dbi names (see AttributeDef.created). */
+  created: number;
+}
+
+export const CREATED_TIME = '__createdtime__';
+export const UPDATED_TIME = '__updatedtime__';
+
+export type Comparator =
+  | 'equals' | 'not_equal' | 'contains' | 'starts_with' | 'ends_with'
+  | 'greater_than' | 'greater_than_equal' | 'less_than' | 'less_than_equal' | 'between';
+
+export interface Condition { attribute: string; comparator: Comparator; value: unknown }
+export interface ConditionGroup { operator: 'and' | 'or'; conditions: Array<Condition | ConditionGroup> }
+export interface SortSpec { attribute: string; descending?: boolean; next?: SortSpec }
+
+export interface SearchOptions {
+  limit?: number;
+  offset?: number;
+  sort?: SortSpec;
+  /** Reverse the natural order (search_by_value `desc`). */
+  reverse?: boolean;
+}
+
+export type WriteKind = 'insert' | 'update' | 'upsert' | 'delete' | 'put' | 'patch' | 'message';
+
+export interface AuditEntry {
+  table: string;
+  operation: WriteKind;
+  user?: string;
+  id: Key;
+  timestamp: number;
+  record?: Rec;
+}
+
+export function isGroup(c: Condition | ConditionGroup): c is ConditionGroup {
+  return Array.isArray((c as ConditionGroup).conditions);
+}

@@ -1,0 +1,147 @@
+/**
+ * One write transaction of one database. Created by Database.transact inside the LMDB write lock; everything done
+ * through it commits atomically or not at all. Keeps secondary indexes and the audit log in step with the records.
+ */
+import { randomUUID, randomInt } from 'node:crypto';
+import type { Database } from './database.js';
+import type { Table } from './table.js';
+import { indexKeys } from './index-keys.js';
+import { CREATED_TIME, UPDATED_TIME, type AttributeDef, type Key, type Rec, type TableDef, type WriteKind } from './types.js';
+
+const ID_BLOCK = 4_194_304;
+const ID_SPACE = 2 ** 49;
+
+export class WriteTxn {
+  readonly time: number;
+  readonly user: string | undefined;
+  private seq = 0;
+  schemaChanged = false;
+
+  constructor(private readonly db: Database, time: number, user?: string) {
+    this.time = time;
+    this.user = user;
+  }
+
+  table(name: string): Table | undefined {
+    return this.db.table(name);
+  }
+
+  get(table: Table, id: Key): Rec | undefined {
+    return table.primary.get(id);
+  }
+
+  /** Write a full record (the caller has merged it). Returns the record as stored. */
+  put(table: Table, id: Key, record: Rec, kind: WriteKind, previous?: Rec | null): Rec {
+    const prev = previous === undefined ? table.primary.get(id) : previous ?? undefined;
+    table.primary.put(id, record);
+    for (const [attr, dbi] of table.indexes) {
+      const oldKeys = prev ? indexKeys(prev[attr]) : [];
+      const newKeys = indexKeys(record[attr]);
+      for (const k of oldKeys) if (!newKeys.includes(k)) dbi.remove(k, id);
+      for (const k of newKeys) if (!oldKeys.includes(k)) dbi.put(k, id);
+    }
+    this.audit(table, kind, id, record);
+    return record;
+  }
+
+  remove(table: Table, id: Key): boolean {
+    const prev = table.primary.get(id);
+    if (prev === undefined) return false;
+    table.primary.remove(id);
+    for (const [attr, dbi] of table.indexes) for (const k of indexKeys(prev[attr])) dbi.remove(k, id);
+    this.audit(table, 'delete', id, undefined);
+    return true;
+  }
+
+  /** Stamp __createdtime__/__updatedtime__ (or @createdTime/@updatedTime fields) with this transaction's time. */
+  stampTimes(table: Table, record: Rec, prev: Rec | undefined): void {
+    for (const a of table.def.attributes) {
+      if (a.assigned_created_time) record[a.attribute] = prev?.[a.attribute] ?? this.time;
+      if (a.assigned_updated_time) record[a.attribute] = this.time;
+    }
+  }
+
+  private audit(table: Table, kind: WriteKind, id: Key, record: Rec | undefined): void {
+    if (!table.def.audit) return;
+    this.db.auditStore.put([this.time, this.seq++], { table: table.name, operation: kind, user: this.user, id, record });
+  }
+
+  /** Add attributes to a dynamic table (indexed, spec §3.2). Returns the names that were new. */
+  addAttributes(table: Table, names: Iterable<string>): string[] {
+    const added: string[] = [];
+    const def: TableDef = structuredClone(table.def);
+    for (const name of names) {
+      if (def.attributes.some((a) => a.attribute === name)) continue;
+      def.attributes.push({ attribute: name, indexed: true, created: this.time });
+      added.push(name);
+    }
+    if (added.length) this.saveTable(def);
+    return added;
+  }
+
+  /** Persist a table definition (create or alter); the catalog version bump makes every thread reload it. */
+  saveTable(def: TableDef): Table {
+    this.db.catalogStore.put(['table', def.name], def);
+    this.schemaChanged = true;
+    return this.db.installTable(def);
+  }
+
+  addAttribute(table: Table, attr: AttributeDef): Table {
+    const def: TableDef = structuredClone(table.def);
+    def.attributes.push({ ...attr, created: attr.created ?? this.time });
+    const next = this.saveTable(def);
+    const dbi = next.indexes.get(attr.attribute);
+    if (dbi) for (const rec of next.scan()) {
+      const id = rec[def.primaryKey] as Key;
+      for (const k of indexKeys(rec[attr.attribute])) dbi.put(k, id);
+    }
+    return next;
+  }
+
+  dropAttribute(table: Table, name: string): void {
+    const dbi = table.indexes.get(name);
+    if (dbi) dbi.clearSync();
+    const def: TableDef = structuredClone(table.def);
+    def.attributes = def.attributes.filter((a) => a.attribute !== name);
+    if (!def.schemaDefined) {
+      for (const rec of table.scan()) {
+        if (!(name in rec)) continue;
+        const copy = { ...rec };
+        delete copy[name];
+        table.primary.put(rec[def.primaryKey] as Key, copy);
+      }
+    }
+    this.saveTable(def);
+  }
+
+  dropTable(table: Table): void {
+    table.primary.clearSync();
+    for (const dbi of table.indexes.values()) dbi.clearSync();
+    this.db.catalogStore.remove(['table', table.name]);
+    this.db.catalogStore.remove(['ids', table.name]);
+    this.schemaChanged = true;
+  }
+
+  /** A new primary key: a UUID for string keys, else the next number of this node's random block (spec §3.4). */
+  newId(table: Table): Key {
+    const pkAttr = table.attribute(table.primaryKey);
+    const t = pkAttr?.type;
+    if (t === 'String' || t === 'ID') return randomUUID();
+    const blockSize = t === 'Int' ? 1024 : ID_BLOCK;
+    const space = t === 'Int' ? 2 ** 31 : ID_SPACE;
+    const key = ['ids', table.name];
+    let state = this.db.catalogStore.get(key) as { next: number; end: number } | undefined;
+    while (!state || state.next >= state.end) {
+      const start = randomInt(0, Math.floor((space - blockSize) / blockSize)) * blockSize;
+      let taken = false;
+      for (const _ of table.primary.getKeys({ start, end: start + blockSize, limit: 1 })) taken = true;
+      if (!taken) state = { next: start, end: start + blockSize };
+    }
+    let id = state.next++;
+    while (table.primary.doesExist(id) && state.next < state.end) id = state.next++;
+    this.db.catalogStore.put(key, state);
+    return id;
+  }
+}
+
+export { CREATED_TIME, UPDATED_TIME };

@@ -1,0 +1,46 @@
+/**
+ * The one protocol between the main thread (supervisor) and worker threads. Every message is plain data
+ * (structured clone); errors travel as WireError.
+ */
+import type { WireError } from '../errors/index.js';
+import type { ThreadInfo } from '../operations/index.js';
+
+export interface ListenSpec {
+  name: 'operations' | 'http';
+  host: string;
+  port: number;
+}
+
+export interface WorkerData {
+  slot: number;
+  rootPath: string;
+  configFile: string;
+  config: unknown;
+  listeners: ListenSpec[];
+  /** Unix socket path served by slot 0 (operations API as super user), or null. */
+  domainSocket: string | null;
+  clock: SharedArrayBuffer;
+  version: string;
+  startedAt: number;
+}
+
+/** main -> worker */
+export type MainMessage =
+  | { type: 'schema-changed'; database: string }
+  | { type: 'auth-changed' }
+  | { type: 'close-database'; database: string; requestId: number }
+  | { type: 'drain' }
+  | { type: 'thread-info'; requestId: number }
+  | { type: 'reply'; requestId: number; error?: WireError; value?: unknown };
+
+/** worker -> main */
+export type WorkerMessage =
+  | { type: 'ready'; slot: number }
+  | { type: 'broadcast'; message: Extract<MainMessage, { type: 'schema-changed' | 'auth-changed' }> }
+  | { type: 'drop-database'; database: string; requestId: number }
+  | { type: 'restart-process' }
+  | { type: 'restart-workers'; requestId: number }
+  | { type: 'thread-info-request'; requestId: number }
+  | { type: 'thread-info'; requestId: number; info: ThreadInfo }
+  | { type: 'ack'; requestId: number }
+  | { type: 'drained' };

@@ -1,0 +1,320 @@
+/**
+ * The main thread: installs a new root, reserves the ports, starts N worker threads that each serve every port,
+ * replaces a worker that dies, restarts workers one at a time, and drains everything on SIGTERM.
+ * It never handles request bytes on the TCP ports; it serves only the operations unix socket (the local CLI).
+ */
+import { Worker } from 'node:worker_threads';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type LoadedConfig, type ConfigSources } from '../config/index.js';
+import { ensureSystemDatabase, type HashFunction } from '../auth/index.js';
+import { WeftRuntime } from '../server/runtime.js';
+import { parsePort, releasePort, reservePort } from '../server/listen.js';
+import { TxnClock } from '../storage/index.js';
+import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
+import type { ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
+import { threadInfoOf } from './thread-info.js';
+
+export interface SupervisorOptions extends ConfigSources {
+  version: string;
+  /** Print lines for the user (ready line, generated password). */
+  print?: (line: string) => void;
+  /** Called when the process should exit (after shutdown). */
+  onExit?: (code: number) => void;
+}
+
+interface Slot {
+  index: number;
+  worker?: Worker;
+  ready: boolean;
+  failuresBeforeReady: number;
+  restarts: number;
+  retiring: Set<Worker>;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export class Supervisor {
+  loaded!: LoadedConfig;
+  private mainRuntime?: WeftRuntime;
+  private slots: Slot[] = [];
+  private reserved: number[] = [];
+  private listeners: ListenSpec[] = [];
+  private readonly clock = new TxnClock();
+  private startedAt = Date.now();
+  private stopping = false;
+  private nextRequest = 1;
+  private readonly waiters = new Map<number, { count: number; done: () => void; values: unknown[] }>();
+  private readyResolvers = new Map<number, () => void>();
+  private pidFile = '';
+
+  constructor(private readonly opts: SupervisorOptions) {}
+
+  private print(line: string): void {
+    (this.opts.print ?? ((l: string) => process.stdout.write(l + '\n')))(line);
+  }
+
+  get ports(): ListenSpec[] {
+    return this.listeners;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.startedAt = Date.now();
+    this.loaded = loadConfig(this.opts);
+    const { config, rootPath } = this.loaded;
+    this.pidFile = path.join(rootPath, 'hdb.pid');
+    for (const dir of ['log', 'keys', 'backup', 'components', 'database']) fs.mkdirSync(path.join(rootPath, dir), { recursive: true });
+
+    const env = this.opts.env ?? process.env;
+    const flags = (await import('../config/index.js')).parseFlags(this.opts.argv ?? []);
+    const input = (name: string) => (flags[name] !== undefined ? String(flags[name]) : env[name]);
+
+    this.mainRuntime = new WeftRuntime({
+      config, configFile: this.loaded.configFile, rootPath, version: this.opts.version, startedAt: this.startedAt,
+      clock: this.clock.buffer, listeners: [], domainSocket: config.operationsApi.network.domainSocket || null,
+      cluster: this.bridge(),
+    });
+    const install = await ensureSystemDatabase(this.mainRuntime.storage, {
+      username: input('HDB_ADMIN_USERNAME'), password: input('HDB_ADMIN_PASSWORD'),
+      hashFunction: config.authentication.hashFunction as HashFunction, version: this.opts.version,
+    });
+    if (install.generatedPassword) {
+      this.print(`Created super user '${install.adminUser}' with password: ${install.generatedPassword}`);
+      this.print('This password is shown once; change it with alter_user.');
+    }
+
+    this.listeners = [];
+    const specs: Array<[ListenSpec['name'], unknown]> = [['operations', config.operationsApi.network.port], ['http', config.http.port]];
+    const byAddress = new Map<string, ListenSpec>();
+    for (const [name, value] of specs) {
+      const p = parsePort(value);
+      if (!p) continue;
+      const key = `${p.host}:${p.port}`;
+      const same = p.port !== 0 ? byAddress.get(key) : undefined;
+      if (same) { this.listeners.push({ name, host: same.host, port: same.port }); continue; }
+      const r = await reservePort(p.host, p.port);
+      this.reserved.push(r.fd);
+      const spec = { name, host: r.host, port: r.port };
+      byAddress.set(key, spec);
+      this.listeners.push(spec);
+    }
+
+    const count = config.threads.count;
+    if (count === 0) {
+      // threads.count 0: the main thread serves requests itself (spec §1.9)
+      this.mainRuntime = this.recreateMainWithListeners();
+      await this.mainRuntime.start();
+    } else {
+      await this.mainRuntime.start();
+      this.slots = Array.from({ length: count }, (_, index) => ({ index, ready: false, failuresBeforeReady: 0, restarts: 0, retiring: new Set<Worker>() }));
+      await Promise.all(this.slots.map((s) => this.spawn(s)));
+    }
+    this.mainRuntime.startMaintenance(parseDuration(config.logging.auditRetention, 3 * 86_400_000));
+    fs.writeFileSync(this.pidFile, String(process.pid));
+  }
+
+  private recreateMainWithListeners(): WeftRuntime {
+    const { config, rootPath, configFile } = this.loaded;
+    void this.mainRuntime?.close();
+    return new WeftRuntime({
+      config, configFile, rootPath, version: this.opts.version, startedAt: this.startedAt, clock: this.clock.buffer,
+      listeners: this.listeners, domainSocket: config.operationsApi.network.domainSocket || null, cluster: this.bridge(),
+    });
+  }
+
+  /** Start a worker for a slot; resolves once it serves every port. A worker dying before ready is replaced. */
+  private spawn(slot: Slot): Promise<void> {
+    const { config, rootPath, configFile } = this.loaded;
+    const data: WorkerData = {
+      slot: slot.index, rootPath, configFile, config, listeners: this.listeners, domainSocket: null,
+      clock: this.clock.buffer, version: this.opts.version, startedAt: this.startedAt,
+    };
+    const heap = config.threads.maxHeapMemory;
+    const worker = new Worker(WORKER_URL, {
+      workerData: data, name: `http-${slot.index}`,
+      resourceLimits: heap ? { maxOldGenerationSizeMb: heap } : undefined,
+    });
+    const previous = slot.worker;
+    slot.worker = worker;
+    slot.ready = false;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: WorkerMessage) => {
+        if (msg.type === 'ready') {
+          slot.ready = true;
+          slot.failuresBeforeReady = 0;
+          resolve();
+          return;
+        }
+        void this.onWorkerMessage(worker, msg);
+      });
+      worker.on('error', (err) => {
+        this.mainRuntime?.logger.error({ err, slot: slot.index }, 'worker error');
+      });
+      worker.on('exit', (code) => {
+        if (slot.retiring.has(worker)) { slot.retiring.delete(worker); return; }
+        if (this.stopping || slot.worker !== worker) return;
+        const wasReady = slot.ready;
+        slot.ready = false;
+        this.mainRuntime?.logger.error({ slot: slot.index, code }, 'worker exited unexpectedly; replacing it');
+        if (!wasReady && ++slot.failuresBeforeReady >= 5) {
+          reject(new Error(`worker ${slot.index} failed to start 5 times; see the log`));
+          return;
+        }
+        slot.restarts++;
+        const delay = Math.min(1000, 50 * 2 ** Math.min(slot.failuresBeforeReady, 4));
+        setTimeout(() => {
+          if (this.stopping || slot.worker !== worker) return;
+          this.spawn(slot).then(resolve, reject);
+        }, delay);
+      });
+      void previous;
+    });
+  }
+
+  private broadcast(msg: MainMessage, except?: Worker): void {
+    for (const s of this.slots) if (s.worker && s.worker !== except) s.worker.postMessage(msg);
+  }
+
+  /** Ask every worker; resolve when all answered (or after `timeoutMs`). */
+  private gather(make: (requestId: number) => MainMessage, timeoutMs = 5000): Promise<unknown[]> {
+    const workers = this.slots.filter((s) => s.worker && s.ready).map((s) => s.worker!);
+    const requestId = this.nextRequest++;
+    return new Promise((resolve) => {
+      const values: unknown[] = [];
+      const timer = setTimeout(() => { this.waiters.delete(requestId); resolve(values); }, timeoutMs);
+      const done = () => { clearTimeout(timer); this.waiters.delete(requestId); resolve(values); };
+      if (workers.length === 0) return done();
+      this.waiters.set(requestId, { count: workers.length, done, values });
+      for (const w of workers) w.postMessage(make(requestId));
+    });
+  }
+
+  private answer(requestId: number, value?: unknown): void {
+    const w = this.waiters.get(requestId);
+    if (!w) return;
+    if (value !== undefined) w.values.push(value);
+    if (--w.count === 0) w.done();
+  }
+
+  private async onWorkerMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
+    const reply = (requestId: number, value?: unknown, error?: unknown) => {
+      const e = error as { code?: string; status?: number; message?: string } | undefined;
+      worker.postMessage({
+        type: 'reply', requestId, value,
+        error: e ? { code: (e.code as any) ?? 'INTERNAL', status: e.status ?? 500, message: e.message ?? 'error' } : undefined,
+      } satisfies MainMessage);
+    };
+    switch (msg.type) {
+      case 'broadcast':
+        this.broadcast(msg.message, worker);
+        if (msg.message.type === 'auth-changed') this.mainRuntime?.users.invalidate();
+        break;
+      case 'drop-database':
+        try { await this.dropDatabase(msg.database); reply(msg.requestId); } catch (e) { reply(msg.requestId, undefined, e); }
+        break;
+      case 'restart-process':
+        void this.restartProcess();
+        break;
+      case 'restart-workers':
+        reply(msg.requestId);
+        void this.restartWorkers();
+        break;
+      case 'thread-info-request':
+        reply(msg.requestId, await this.threadInfo());
+        break;
+      case 'ack':
+        this.answer(msg.requestId);
+        break;
+      case 'thread-info':
+        this.answer(msg.requestId, msg.info);
+        break;
+      case 'ready':
+      case 'drained':
+        break;
+    }
+  }
+
+  private async dropDatabase(database: string): Promise<void> {
+    await this.gather((requestId) => ({ type: 'close-database', database, requestId }));
+    await this.mainRuntime?.storage.closeDatabase(database);
+    this.mainRuntime?.storage.removeDatabaseFiles(database);
+  }
+
+  async threadInfo(): Promise<ThreadInfo[]> {
+    const workers = (await this.gather((requestId) => ({ type: 'thread-info', requestId }))) as ThreadInfo[];
+    return [threadInfoOf(-1), ...workers.sort((a, b) => a.slot - b.slot)];
+  }
+
+  private bridge(): ClusterBridge {
+    return {
+      schemaChanged: (database) => this.broadcast({ type: 'schema-changed', database }),
+      dropDatabase: (database) => this.dropDatabase(database),
+      restartProcess: () => void this.restartProcess(),
+      restartWorkers: () => this.restartWorkers(),
+      threadInfo: () => this.threadInfo(),
+    };
+  }
+
+  /** Drain a worker: it stops accepting, finishes in-flight requests and exits. */
+  private retire(slot: Slot, worker: Worker): Promise<void> {
+    slot.retiring.add(worker);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { void worker.terminate(); }, 15_000);
+      worker.once('exit', () => { clearTimeout(timer); resolve(); });
+      worker.on('message', (m: WorkerMessage) => { if (m.type === 'drained') void worker.terminate(); });
+      worker.postMessage({ type: 'drain' } satisfies MainMessage);
+    });
+  }
+
+  /** Rolling restart: each slot gets a new worker that is serving before the old one drains. */
+  async restartWorkers(): Promise<void> {
+    for (const slot of this.slots) {
+      if (this.stopping) return;
+      const old = slot.worker;
+      await this.spawn(slot);
+      if (old) await this.retire(slot, old);
+    }
+  }
+
+  /** Restart everything in this process (same pid): re-read config, rebind the same ports, new workers. */
+  async restartProcess(): Promise<void> {
+    if ((this.opts.env ?? process.env).HARPER_EXIT_ON_RESTART) { await this.shutdown(0); return; }
+    await this.stopAll();
+    fs.rmSync(this.pidFile, { force: true });
+    try {
+      await this.start();
+      this.print(`Weft ${this.opts.version} successfully restarted`);
+    } catch (err) {
+      this.print(`Restart failed: ${(err as Error).message}`);
+      this.opts.onExit?.(1);
+    }
+  }
+
+  private async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.slots.map((s) => (s.worker ? this.retire(s, s.worker) : undefined)));
+    this.slots = [];
+    await this.mainRuntime?.close();
+    if (this.loaded?.config.operationsApi.network.domainSocket) fs.rmSync(this.loaded.config.operationsApi.network.domainSocket, { force: true });
+    for (const fd of this.reserved) releasePort(fd);
+    this.reserved = [];
+  }
+
+  async shutdown(code = 0): Promise<void> {
+    if (this.stopping && code === 0 && !this.slots.length) { this.opts.onExit?.(code); return; }
+    await this.stopAll();
+    if (this.pidFile) fs.rmSync(this.pidFile, { force: true });
+    this.opts.onExit?.(code);
+  }
+}
+
+/** `3d`, `12h`, `30m`, `45s`, `500ms` or a number of ms. */
+export function parseDuration(v: unknown, fallback: number): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(String(v ?? '').trim());
+  if (!m) return fallback;
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return n * unit;
+}

@@ -1,0 +1,87 @@
+/**
+ * Worker thread entry. Module-level state is allowed here only: this file *is* the thread. It builds one
+ * WeftRuntime from workerData, serves every port, and answers the supervisor's messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { threadInfoOf } from './thread-info.js';
+import { fromWire } from '../errors/index.js';
+import { WeftRuntime } from '../server/runtime.js';
+import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
+import type { MainMessage, WorkerData, WorkerMessage } from './protocol.js';
+import type { WeftConfig } from '../config/index.js';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+let nextRequest = 1;
+const pending = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
+
+function send(msg: WorkerMessage): void {
+  port.postMessage(msg);
+}
+
+function request<T>(make: (requestId: number) => WorkerMessage): Promise<T> {
+  const requestId = nextRequest++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(requestId, { resolve, reject });
+    send(make(requestId));
+  });
+}
+
+
+const cluster: ClusterBridge = {
+  schemaChanged: (database) => send({ type: 'broadcast', message: { type: 'schema-changed', database } }),
+  dropDatabase: (database) => request<void>((requestId) => ({ type: 'drop-database', database, requestId })),
+  restartProcess: () => send({ type: 'restart-process' }),
+  restartWorkers: () => request<void>((requestId) => ({ type: 'restart-workers', requestId })),
+  threadInfo: () => request<ThreadInfo[]>((requestId) => ({ type: 'thread-info-request', requestId })),
+};
+
+const runtime = new WeftRuntime({
+  config: data.config as WeftConfig,
+  configFile: data.configFile,
+  rootPath: data.rootPath,
+  version: data.version,
+  startedAt: data.startedAt,
+  clock: data.clock,
+  listeners: data.listeners,
+  domainSocket: data.domainSocket,
+  cluster,
+  testHooks: !!process.env.WEFT_TEST_HOOKS,
+});
+
+port.on('message', async (msg: MainMessage) => {
+  switch (msg.type) {
+    case 'schema-changed':
+      break; // catalogs are re-read on next access (version check); nothing cached beyond that
+    case 'auth-changed':
+      runtime.users.invalidate();
+      break;
+    case 'close-database':
+      await runtime.storage.closeDatabase(msg.database);
+      send({ type: 'ack', requestId: msg.requestId });
+      break;
+    case 'thread-info':
+      send({ type: 'thread-info', requestId: msg.requestId, info: threadInfoOf(data.slot) });
+      break;
+    case 'drain':
+      await runtime.close();
+      send({ type: 'drained' });
+      break;
+    case 'reply': {
+      const p = pending.get(msg.requestId);
+      pending.delete(msg.requestId);
+      if (!p) break;
+      if (msg.error) p.reject(fromWire(msg.error)); else p.resolve(msg.value);
+      break;
+    }
+  }
+});
+
+runtime.start().then(
+  () => send({ type: 'ready', slot: data.slot }),
+  (err) => {
+    runtime.logger.fatal({ err }, 'worker failed to start');
+    console.error(`worker ${data.slot} failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);
