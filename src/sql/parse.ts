@@ -16,6 +16,12 @@ const OPTS = { database: 'transactsql' };
 const parser = new Parser();
 
 const SUPPORTED = new Set(['select', 'insert', 'update', 'delete']);
+/** Statement keywords that are valid SQL but not Weft's subset (anything else that fails to parse is a syntax error). */
+const OTHER_STATEMENTS = new Set([
+  'CREATE', 'DROP', 'ALTER', 'TRUNCATE', 'GRANT', 'REVOKE', 'UPSERT', 'REPLACE', 'MERGE', 'WITH', 'SHOW', 'USE', 'SET',
+  'EXPLAIN', 'DESCRIBE', 'DESC', 'BEGIN', 'COMMIT', 'ROLLBACK', 'DECLARE', 'EXEC', 'EXECUTE', 'CALL', 'ATTACH', 'DETACH',
+  'RENAME', 'LOCK', 'UNLOCK', 'VALUES', 'SOURCE', 'ASSERT', 'REINDEX', 'VACUUM', 'ANALYZE', 'PRAGMA',
+]);
 
 /** The first keyword, for the "unsupported SQL type" message (spec: the first keyword decides). */
 function firstKeyword(sql: string): string {
@@ -25,7 +31,7 @@ function firstKeyword(sql: string): string {
 
 export function parseStatement(sql: string): Statement {
   const keyword = firstKeyword(sql);
-  if (keyword && !SUPPORTED.has(keyword.toLowerCase())) throw weftError('SQL_UNSUPPORTED_TYPE', keyword);
+  if (OTHER_STATEMENTS.has(keyword)) throw weftError('SQL_UNSUPPORTED_TYPE', keyword);
   let ast: unknown;
   try {
     ast = parser.astify(sql, OPTS);
