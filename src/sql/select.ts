@@ -192,7 +192,7 @@ function checkGroupBy(groupNodes: Node[], items: OutputItem[], scope: Scope): vo
     if (g.type !== 'column_ref') continue;
     const name = columnName(g);
     grouped.add(name);
-    const isAlias = items.some((i) => i.kind === 'expr' && i.name === name);
+    const isAlias = items.some((i) => i.kind === 'expr' && i.name === name && !(i.node.type === 'column_ref' && columnName(i.node) === name));
     if (!isAlias) {
       const known = g.table
         ? scope.sources.some((s) => (s.alias === g.table || s.table.name === g.table) && (s.table.hasAttribute(name) || s.table.def.schemaDefined))
