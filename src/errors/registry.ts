@@ -62,6 +62,23 @@ export const registry = {
   DROP_TIMESTAMP: e(400, (name: string) => `cannot drop internal timestamp attribute: ${name}`),
   SYSTEM_DATABASE: e(403, () =>
     "The 'system' database, tables and records are used internally by HarperDB and cannot be updated or removed."),
+  // sql (spec §2.9)
+  SQL_MISSING: e(400, () => "The 'sql' parameter is missing from the request body"),
+  SQL_INVALID_AT: e(400, (fragment: string) =>
+    `Invalid SQL at: ${fragment}. Please ensure your SQL is valid. Try adding backticks to reserved words and schema table references.`),
+  SQL_PARSE: e(400, () =>
+    'We had trouble parsing your request. Please ensure your SQL is valid. Try adding backticks to reserved words and schema table references.'),
+  SQL_UNSUPPORTED_TYPE: e(400, (type: string) => `unsupported SQL type ${type}`),
+  SQL_UNSUPPORTED: e(400, (what: string) => `unsupported SQL: ${what}`),
+  SQL_SCHEMA_NOT_DEFINED: e(400, (table: string) => `schema not defined for table ${table}`),
+  SQL_NO_SCHEMA: e(400, () => 'No schema specified'),
+  SQL_GROUP_BY_NOT_IN_SELECT: e(400, (col: string) => `group by column '${col}' must be in select`),
+  SQL_SELECT_NOT_IN_GROUP_BY: e(400, (col: string) => `select column '${col}' must be in group by`),
+  SQL_UNKNOWN_GROUP_BY_COLUMN: e(400, (col: string) => `unknown column '${col}' in group by`),
+  SQL_AMBIGUOUS_COLUMN: e(400, (col: string) => `ambiguous column reference ${col}`),
+  SQL_UNKNOWN_COLUMN: e(400, (col: string) => `unknown column ${col}`),
+  SQL_UNKNOWN_FUNCTION: e(400, (name: string) => `unknown function ${name}`),
+  SQL_BAD_ARGUMENTS: e(400, (detail: string) => detail),
   // system / config
   INVALID_SERVICE: e(400, () => 'Invalid service'),
   CONFIG_VALIDATION: e(400, (detail: string) => `HarperDB config file validation error: ${detail}`),

@@ -5,7 +5,7 @@ import { isSuperUser } from '../auth/types.js';
 import { assertWritable, databaseName, resolveTable, tableName } from './validate.js';
 import type { Handler } from './types.js';
 
-type WriteOp = 'insert' | 'update' | 'upsert';
+export type WriteOp = 'insert' | 'update' | 'upsert';
 const MAX_KEY_BYTES = 1978;
 
 function checkAttributeName(name: string): void {
@@ -47,6 +47,59 @@ function parseRecords(req: Record<string, unknown>): Rec[] {
   return records as Rec[];
 }
 
+export interface WriteOutcome { written: Key[]; skipped: Key[]; newAttributes: string[]; schemaDefined: boolean }
+
+/** Check record attribute names and declared types; returns each record's key (undefined = generate one). */
+export function checkRecords(t: Table, op: WriteOp, records: Rec[]): Array<Key | undefined> {
+  for (const r of records) for (const k of Object.keys(r)) checkAttributeName(k);
+  const keys = records.map((r) => checkKey(r[t.primaryKey]));
+  if (op === 'update' && keys.some((k) => k === undefined)) throw weftError('UPDATE_NEEDS_HASH');
+  for (const r of records) {
+    const problems = checkRecordTypes(t.def, r);
+    if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
+  }
+  return keys;
+}
+
+/**
+ * Write checked records inside a transaction: adds new attributes on dynamic tables (spec §3.2), then applies the
+ * records in order. Shared by the NoSQL operations and SQL INSERT/UPDATE.
+ */
+export function applyWrites(txn: WriteTxn, db: string, tableName: string, op: WriteOp, records: Rec[], keys: Array<Key | undefined>): WriteOutcome {
+  let t = txn.table(tableName);
+  if (!t) throw weftError('TABLE_NOT_FOUND', db, tableName).withStatus(400);
+  let newAttributes: string[] = [];
+  if (!t.def.schemaDefined) {
+    const unknown = new Set<string>();
+    for (const r of records) for (const k of Object.keys(r)) if (!t.hasAttribute(k)) unknown.add(k);
+    for (const k of unknown) checkNewAttributeName(k);
+    if (unknown.size) {
+      newAttributes = txn.addAttributes(t, unknown);
+      t = txn.table(tableName)!;
+    }
+  }
+  const written: Key[] = [];
+  const skipped: Key[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const outcome = writeOne(txn, t, op, records[i]!, keys[i]);
+    (outcome.written ? written : skipped).push(outcome.id);
+  }
+  return { written, skipped, newAttributes, schemaDefined: t.def.schemaDefined };
+}
+
+/** The response body of insert/update/upsert (spec §2.8). */
+export function writeResponse(op: WriteOp, result: WriteOutcome, total: number, txnTime: number): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const verb = op === 'insert' ? 'inserted' : op === 'update' ? 'updated' : 'upserted';
+  body.message = `${verb} ${result.written.length} of ${total} records`;
+  if (!result.schemaDefined) body.new_attributes = result.newAttributes;
+  body.txn_time = txnTime;
+  if (op === 'insert') { body.inserted_hashes = result.written; body.skipped_hashes = result.skipped; }
+  else if (op === 'update') { body.update_hashes = result.written; body.skipped_hashes = result.skipped; }
+  else body.upserted_hashes = result.written;
+  return body;
+}
+
 function write(op: WriteOp): Handler {
   return async (req, ctx, services) => {
     const db = databaseName(req);
@@ -54,52 +107,15 @@ function write(op: WriteOp): Handler {
     assertWritable(db, table, isSuperUser(ctx.user));
     const { database, table: t0 } = resolveTable(services, db, table, 400);
     const records = parseRecords(req);
-    const pk = t0.primaryKey;
-    const keys = records.map((r) => checkKey(r[pk]));
-    if (op === 'update' && keys.some((k) => k === undefined)) throw weftError('UPDATE_NEEDS_HASH');
-    for (const r of records) {
-      const problems = checkRecordTypes(t0.def, r);
-      if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
-    }
-
-    const { result, txnTime } = await database.transact((txn) => {
-      let t = txn.table(table);
-      if (!t) throw weftError('TABLE_NOT_FOUND', db, table).withStatus(400);
-      let newAttributes: string[] = [];
-      if (!t.def.schemaDefined) {
-        const unknown = new Set<string>();
-        for (const r of records) for (const k of Object.keys(r)) if (!t.hasAttribute(k)) unknown.add(k);
-        for (const k of unknown) checkNewAttributeName(k);
-        if (unknown.size) {
-          newAttributes = txn.addAttributes(t, unknown);
-          t = txn.table(table)!;
-        }
-      }
-      const written: Key[] = [];
-      const skipped: Key[] = [];
-      for (let i = 0; i < records.length; i++) {
-        const outcome = writeOne(txn, t, op, records[i]!, keys[i]);
-        (outcome.written ? written : skipped).push(outcome.id);
-      }
-      return { written, skipped, newAttributes, schemaDefined: t.def.schemaDefined };
-    }, ctx.user?.username);
+    const keys = checkRecords(t0, op, records);
+    const { result, txnTime } = await database.transact((txn) => applyWrites(txn, db, table, op, records, keys), ctx.user?.username);
     if (result.newAttributes.length) services.cluster.schemaChanged(db);
-
-    const total = records.length;
-    const body: Record<string, unknown> = {};
-    const verb = op === 'insert' ? 'inserted' : op === 'update' ? 'updated' : 'upserted';
-    body.message = `${verb} ${result.written.length} of ${total} records`;
-    if (!result.schemaDefined) body.new_attributes = result.newAttributes;
-    body.txn_time = txnTime;
-    if (op === 'insert') { body.inserted_hashes = result.written; body.skipped_hashes = result.skipped; }
-    else if (op === 'update') { body.update_hashes = result.written; body.skipped_hashes = result.skipped; }
-    else body.upserted_hashes = result.written;
-    return body;
+    return writeResponse(op, result, records.length, txnTime);
   };
 }
 
 /** Apply one record of a request (later records see earlier ones: they run in the same transaction). */
-function writeOne(txn: WriteTxn, t: Table, op: WriteOp, input: Rec, key: Key | undefined): { id: Key; written: boolean } {
+export function writeOne(txn: WriteTxn, t: Table, op: WriteOp, input: Rec, key: Key | undefined): { id: Key; written: boolean } {
   const pk = t.primaryKey;
   const id = key ?? txn.newId(t);
   const existing = key === undefined ? undefined : txn.get(t, id);

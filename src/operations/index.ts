@@ -10,6 +10,7 @@ import * as schema from './schema.js';
 import * as data from './data.js';
 import * as searchOps from './search.js';
 import * as system from './system.js';
+import { executeSql } from '../sql/index.js';
 import type { Handler, OperationRequest, ServerServices } from './types.js';
 
 export type { ServerServices, ClusterBridge, ThreadInfo, UserDirectory, OperationRequest } from './types.js';
@@ -23,7 +24,9 @@ const HANDLERS: Record<OperationName, Handler> = {
   create_attribute: schema.createAttribute, drop_attribute: schema.dropAttribute, describe_all: schema.describeAll,
   insert: data.insert, update: data.update, upsert: data.upsert, delete: data.deleteRecords,
   search_by_id: searchOps.searchById, search_by_value: searchOps.searchByValue,
-  search_by_conditions: searchOps.searchByConditions, search: later('search'), sql: later('sql'),
+  search_by_conditions: searchOps.searchByConditions, search: later('search'), sql: (req, ctx, services) => executeSql(req.sql, {
+    storage: services.storage, schemaChanged: (db) => services.cluster.schemaChanged(db),
+  }, ctx.user?.username),
   csv_data_load: later('csv_data_load'), csv_file_load: later('csv_file_load'), csv_url_load: later('csv_url_load'),
   import_from_s3: later('import_from_s3'), export_local: later('export_local'), export_to_s3: later('export_to_s3'),
   delete_records_before: later('delete_records_before'), delete_audit_logs_before: later('delete_audit_logs_before'),

@@ -1,0 +1,185 @@
+/**
+ * GROUP BY aggregation split into partial and merge steps so a large input can be aggregated in chunks (on a worker
+ * pool, later) and combined: aggregatePartial(chunk) for each chunk, mergePartials in chunk order, finishGroups.
+ * For any split, merging the chunks' partials equals aggregating the whole input (aggregate.test.ts checks it).
+ * Partials hold only plain data (arrays, numbers, records), so they survive structured clone between threads.
+ */
+import { orderCompare, toNumber, valueKey } from './values.js';
+
+export type AggName =
+  | 'COUNT' | 'SUM' | 'AVG' | 'MEAN' | 'MIN' | 'MAX' | 'GROUP_CONCAT' | 'ARRAY' | 'DISTINCT_ARRAY' | 'MEDIAN' | 'MODE'
+  | 'MAD' | 'PROD';
+
+export const AGGREGATES: ReadonlySet<string> = new Set<AggName>([
+  'COUNT', 'SUM', 'AVG', 'MEAN', 'MIN', 'MAX', 'GROUP_CONCAT', 'ARRAY', 'DISTINCT_ARRAY', 'MEDIAN', 'MODE', 'MAD', 'PROD',
+]);
+
+export interface AggSpec {
+  name: AggName;
+  /** COUNT(*): count rows, not values. */
+  star?: boolean;
+  distinct?: boolean;
+}
+
+/** One aggregate's running state. `seen` holds valueKeys for DISTINCT; `values` the inputs of list aggregates. */
+export interface AggState {
+  n: number;
+  sum: number;
+  prod: number;
+  best?: unknown;
+  values?: unknown[];
+  seen?: string[];
+}
+
+export interface GroupPartial<R> {
+  key: string;
+  /** The group's first row, for expressions over the grouping columns. */
+  first: R;
+  states: AggState[];
+}
+
+/** Groups in first-seen order. */
+export type Partial<R> = GroupPartial<R>[];
+
+const KEEP_VALUES = new Set<AggName>(['GROUP_CONCAT', 'ARRAY', 'DISTINCT_ARRAY', 'MEDIAN', 'MODE', 'MAD']);
+
+function emptyState(spec: AggSpec): AggState {
+  const s: AggState = { n: 0, sum: 0, prod: 1 };
+  if (KEEP_VALUES.has(spec.name) || spec.distinct) s.values = [];
+  if (spec.distinct) s.seen = [];
+  return s;
+}
+
+/** Fold one non-null value into a state (DISTINCT already applied). */
+function accumulate(spec: AggSpec, s: AggState, v: unknown): void {
+  s.n++;
+  switch (spec.name) {
+    case 'SUM': case 'AVG': case 'MEAN': case 'PROD': {
+      const x = toNumber(v);
+      if (x === null) { s.n--; return; }
+      s.sum += x;
+      s.prod *= x;
+      return;
+    }
+    case 'MIN': if (s.best === undefined || orderCompare(v, s.best) < 0) s.best = v; return;
+    case 'MAX': if (s.best === undefined || orderCompare(v, s.best) > 0) s.best = v; return;
+    default: if (KEEP_VALUES.has(spec.name)) s.values!.push(v);
+  }
+}
+
+function add(spec: AggSpec, s: AggState, v: unknown, seen: Set<string> | undefined): void {
+  if (spec.star) { s.n++; return; }
+  if (v === null || v === undefined) return;
+  if (seen) {
+    const k = valueKey(v);
+    if (seen.has(k)) return;
+    seen.add(k);
+    s.seen!.push(k);
+    // distinct states keep their inputs so a merge can replay the other side's new values
+    if (!KEEP_VALUES.has(spec.name)) s.values!.push(v);
+  }
+  accumulate(spec, s, v);
+}
+
+/**
+ * Aggregate rows into per-group partial states. `keyOf` gives a row's grouping values (empty for one global group),
+ * `argsOf[i]` the input of aggregate i.
+ */
+export function aggregatePartial<R>(
+  rows: Iterable<R>, specs: AggSpec[], keyOf: (r: R) => unknown[], argsOf: Array<(r: R) => unknown>,
+): Partial<R> {
+  const groups = new Map<string, GroupPartial<R>>();
+  const seenSets = new Map<string, Array<Set<string> | undefined>>();
+  for (const row of rows) {
+    const key = keyOf(row).map(valueKey).join('\u0000');
+    let g = groups.get(key);
+    if (!g) {
+      g = { key, first: row, states: specs.map(emptyState) };
+      groups.set(key, g);
+      seenSets.set(key, specs.map((s) => (s.distinct ? new Set<string>() : undefined)));
+    }
+    const sets = seenSets.get(key)!;
+    for (let i = 0; i < specs.length; i++) add(specs[i]!, g.states[i]!, specs[i]!.star ? undefined : argsOf[i]!(row), sets[i]);
+  }
+  return [...groups.values()];
+}
+
+function mergeState(spec: AggSpec, a: AggState, b: AggState): AggState {
+  if (spec.distinct && !spec.star) {
+    const seen = new Set(a.seen);
+    const out: AggState = { ...a, seen: [...a.seen!], values: [...a.values!] };
+    b.seen!.forEach((k, i) => {
+      if (seen.has(k)) return;
+      seen.add(k);
+      out.seen!.push(k);
+      const v = b.values![i];
+      if (!KEEP_VALUES.has(spec.name)) out.values!.push(v);
+      accumulate(spec, out, v);
+    });
+    return out;
+  }
+  const out: AggState = { n: a.n + b.n, sum: a.sum + b.sum, prod: a.prod * b.prod };
+  if (a.values || b.values) out.values = [...(a.values ?? []), ...(b.values ?? [])];
+  if (spec.name === 'MIN' || spec.name === 'MAX') {
+    const dir = spec.name === 'MIN' ? -1 : 1;
+    out.best = a.best === undefined ? b.best : b.best === undefined ? a.best : Math.sign(orderCompare(b.best, a.best)) === dir ? b.best : a.best;
+  }
+  return out;
+}
+
+/** Combine two partials; `a` holds the earlier rows (group order and first rows come from it). */
+export function mergePartials<R>(a: Partial<R>, b: Partial<R>, specs: AggSpec[]): Partial<R> {
+  const byKey = new Map(a.map((g) => [g.key, { ...g, states: [...g.states] }]));
+  for (const g of b) {
+    const x = byKey.get(g.key);
+    if (!x) { byKey.set(g.key, g); continue; }
+    x.states = x.states.map((s, i) => mergeState(specs[i]!, s, g.states[i]!));
+  }
+  return [...byKey.values()];
+}
+
+function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const v = [...values].sort((x, y) => x - y);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+/** The final value of one aggregate. */
+export function finishState(spec: AggSpec, s: AggState): unknown {
+  switch (spec.name) {
+    case 'COUNT': return s.n;
+    case 'SUM': return s.n ? s.sum : null;
+    case 'AVG': case 'MEAN': return s.n ? s.sum / s.n : null;
+    case 'PROD': return s.n ? s.prod : null;
+    case 'MIN': case 'MAX': return s.best ?? null;
+    case 'GROUP_CONCAT': return s.values!.length ? s.values!.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',') : null;
+    case 'ARRAY': return s.values!;
+    case 'DISTINCT_ARRAY': {
+      const seen = new Set<string>();
+      return s.values!.filter((v) => { const k = valueKey(v); if (seen.has(k)) return false; seen.add(k); return true; });
+    }
+    case 'MEDIAN': return median(s.values!.map(toNumber).filter((x): x is number => x !== null));
+    case 'MAD': {
+      const nums = s.values!.map(toNumber).filter((x): x is number => x !== null);
+      const m = median(nums);
+      return m === null ? null : median(nums.map((x) => Math.abs(x - m)));
+    }
+    case 'MODE': {
+      const counts = new Map<string, { v: unknown; n: number }>();
+      for (const v of s.values!) {
+        const k = valueKey(v);
+        const c = counts.get(k) ?? { v, n: 0 };
+        c.n++;
+        counts.set(k, c);
+      }
+      let best: { v: unknown; n: number } | undefined;
+      for (const c of counts.values()) if (!best || c.n > best.n) best = c;
+      return best?.v ?? null;
+    }
+  }
+}
+
+export function finishGroups<R>(p: Partial<R>, specs: AggSpec[]): Array<{ first: R; values: unknown[] }> {
+  return p.map((g) => ({ first: g.first, values: g.states.map((s, i) => finishState(specs[i]!, s)) }));
+}
