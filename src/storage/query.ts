@@ -84,7 +84,8 @@ function scalarMatch(actual: unknown, c: Condition): boolean {
 export function matchCondition(rec: Rec, c: Condition): boolean {
   const actual = rec[c.attribute];
   // Arrays match when any element matches (spec §4.5); not_equal means no element equals.
-  if (Array.isArray(actual) && !Array.isArray(c.value)) {
+  // (only equals/not_equal with an array value compare whole arrays; between's value is always a [low, high] pair)
+  if (Array.isArray(actual) && (c.comparator === 'between' || !Array.isArray(c.value))) {
     if (c.comparator === 'not_equal') return !actual.some((el) => valueEquals(el, c.value));
     return actual.some((el) => scalarMatch(el, c));
   }
