@@ -62,8 +62,12 @@ export async function sendResult(res: ServerResponse, status: number, result: un
   res.setHeader('Content-Type', TYPES[format]);
   if (format === 'csv') res.setHeader('Content-Disposition', 'attachment; filename="data.csv"');
   if (isIterable(result)) {
+    // Take the first item before the status line goes out: lazy searches plan (and may fail) on first use, and an
+    // error after the headers can only be reported by cutting the connection.
+    const iterator = result[Symbol.iterator]();
+    const first = iterator.next();
     res.writeHead(status);
-    await streamIterable(res, result, format);
+    await streamIterable(res, withFirst(first, iterator), format);
     res.end();
     return;
   }
@@ -77,6 +81,10 @@ export async function sendResult(res: ServerResponse, status: number, result: un
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.writeHead(status);
   res.end(body);
+}
+
+function* withFirst<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T> {
+  for (let r = first; !r.done; r = rest.next()) yield r.value;
 }
 
 function toCsv(rows: unknown[]): string {

@@ -5,7 +5,6 @@ import {
   assertWritable, checkName, databaseName, optionalBoolean, optionalInteger, requireString, resolveDatabase, resolveTable, tableName,
 } from './validate.js';
 import type { Handler, ServerServices } from './types.js';
-import { isSuperUser } from '../auth/types.js';
 
 export const createDatabase: Handler = async (req, _ctx, services) => {
   const db = databaseName(req);
@@ -101,7 +100,8 @@ export const createAttribute: Handler = async (req, ctx, services) => {
   const db = databaseName(req);
   const table = tableName(req);
   const attribute = checkName(requireString(req, 'attribute'), 'attribute');
-  assertWritable(db, table, isSuperUser(ctx.user));
+  // changing the shape of a system table is never allowed, even for super users (only their record writes are)
+  assertWritable(db, table, false);
   const indexed = optionalBoolean(req, 'indexed') ?? true;
   const { database } = resolveTable(services, db, table);
   await database.transact((txn) => {

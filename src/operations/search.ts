@@ -4,7 +4,9 @@ import {
   search, type Comparator, type Condition, type ConditionGroup, type Key, type Rec, type SortSpec, type Table,
 } from '../storage/index.js';
 import { checkKey } from './data.js';
-import { databaseName, optionalBoolean, optionalInteger, resolveTable, tableName, unknownAttributes } from './validate.js';
+import {
+  databaseName, optionalBoolean, optionalInteger, resolveDatabase, resolveTable, tableName, unknownAttributes,
+} from './validate.js';
 import type { Handler } from './types.js';
 
 const COMPARATORS = new Set<Comparator>([
@@ -160,8 +162,8 @@ function parseNode(raw: unknown, t: Table, unknown: Set<string>): Condition | Co
 export const searchByConditions: Handler = (req, _ctx, services) => {
   const db = databaseName(req);
   const table = tableName(req);
-  const database = services.storage.database(db);
-  const t = database?.table(table);
+  // a missing database answers like the other searches; only a missing table has the short 400 message (spec §2.8)
+  const t = resolveDatabase(services, db, 404).table(table);
   if (!t) throw weftError('TABLE_NOT_FOUND_SHORT', table);
   const operator = parseOperator(req.operator);
   if (req.conditions === undefined || req.conditions === null) throw weftError('FIELD_REQUIRED', 'conditions');
@@ -174,6 +176,5 @@ export const searchByConditions: Handler = (req, _ctx, services) => {
   const offset = optionalInteger(req, 'offset', 0);
   const sort = parseSort(req.sort, t);
   const tree: ConditionGroup | undefined = conditions.length ? { operator, conditions } : undefined;
-  void resolveTable;
   return mapIter(search(t, tree, { limit, offset, sort }), projector(t, attrs));
 };

@@ -1,8 +1,21 @@
 /** All databases under `storage.path`, opened lazily, one Database per name per thread. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { Database } from './database.js';
 import { TxnClock } from './clock.js';
+
+/**
+ * Names may have 250 characters, but LMDB's lock file `<file>-lock` must fit the 255-byte file-name limit (a longer
+ * path made the native open abort the whole process). Longer names get a shortened file name with a hash, and the
+ * real name in a `.name` file beside it. Short stems stay <= this length, so the two kinds never collide.
+ */
+const MAX_PLAIN_STEM = 200;
+
+function fileStem(name: string): string {
+  if (Buffer.byteLength(name) <= MAX_PLAIN_STEM) return name;
+  return `${name.slice(0, MAX_PLAIN_STEM)}~${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
+}
 
 export interface StorageOptions {
   path: string;
@@ -27,11 +40,22 @@ export class LmdbStorage {
   }
 
   fileFor(name: string): string {
-    return path.join(this.dir, `${name}.mdb`);
+    return path.join(this.dir, `${fileStem(name)}.mdb`);
+  }
+
+  private nameFileFor(name: string): string {
+    return path.join(this.dir, `${fileStem(name)}.name`);
   }
 
   databaseNames(): string[] {
-    return fs.readdirSync(this.dir).filter((f) => f.endsWith('.mdb')).map((f) => f.slice(0, -4)).sort();
+    const names: string[] = [];
+    for (const f of fs.readdirSync(this.dir)) {
+      if (!f.endsWith('.mdb')) continue;
+      const stem = f.slice(0, -4);
+      if (stem.length <= MAX_PLAIN_STEM) { names.push(stem); continue; }
+      try { names.push(fs.readFileSync(path.join(this.dir, `${stem}.name`), 'utf8')); } catch { /* being dropped */ }
+    }
+    return names.sort();
   }
 
   hasDatabase(name: string): boolean {
@@ -54,6 +78,7 @@ export class LmdbStorage {
   openDatabase(name: string): Database {
     let db = this.dbs.get(name);
     if (!db) {
+      if (fileStem(name) !== name && !fs.existsSync(this.nameFileFor(name))) fs.writeFileSync(this.nameFileFor(name), name);
       db = new Database(name, this.fileFor(name), { clock: this.clock, writeAsync: this.writeAsync, overlappingSync: this.overlappingSync });
       this.dbs.set(name, db);
       this.clock.advanceTo(db.lastAuditTime());
@@ -69,7 +94,7 @@ export class LmdbStorage {
 
   /** Delete the files of a database every thread has closed. */
   removeDatabaseFiles(name: string): void {
-    for (const f of [this.fileFor(name), `${this.fileFor(name)}-lock`]) fs.rmSync(f, { force: true });
+    for (const f of [this.fileFor(name), `${this.fileFor(name)}-lock`, this.nameFileFor(name)]) fs.rmSync(f, { force: true });
   }
 
   async close(): Promise<void> {

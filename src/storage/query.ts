@@ -23,15 +23,33 @@ function norm(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Strings in code-point order, which is the UTF-8 byte order of the indexes. JavaScript's `<` compares UTF-16 code
+ * units and puts astral characters (surrogates) before U+E000-U+FFFF, so a range read from an index and a re-check
+ * with `<` would disagree about such strings.
+ */
+function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // surrogates (D800-DFFF) encode code points above FFFF: move them after E000-FFFF
+      x = x < 0xe000 ? x + 0x2000 : x - 0x800;
+      y = y < 0xe000 ? y + 0x2000 : y - 0x800;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 /** Total order used for sorting and ranges: null < booleans < numbers < strings < objects. */
 export function compareValues(a: unknown, b: unknown): number {
   const ra = typeRank(a), rb = typeRank(b);
   if (ra !== rb) return ra - rb;
   const x = norm(a) as any, y = norm(b) as any;
-  if (ra === 4) {
-    const sx = JSON.stringify(x), sy = JSON.stringify(y);
-    return sx < sy ? -1 : sx > sy ? 1 : 0;
-  }
+  if (ra === 4) return compareStrings(JSON.stringify(x), JSON.stringify(y));
+  if (ra === 3) return compareStrings(x, y);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -66,7 +84,8 @@ function scalarMatch(actual: unknown, c: Condition): boolean {
 export function matchCondition(rec: Rec, c: Condition): boolean {
   const actual = rec[c.attribute];
   // Arrays match when any element matches (spec §4.5); not_equal means no element equals.
-  if (Array.isArray(actual) && !Array.isArray(c.value)) {
+  // (only equals/not_equal with an array value compare whole arrays; between's value is always a [low, high] pair)
+  if (Array.isArray(actual) && (c.comparator === 'between' || !Array.isArray(c.value))) {
     if (c.comparator === 'not_equal') return !actual.some((el) => valueEquals(el, c.value));
     return actual.some((el) => scalarMatch(el, c));
   }
@@ -84,17 +103,24 @@ export function matchTree(rec: Rec, node: Condition | ConditionGroup): boolean {
 /** Lower is more selective. Infinity = this condition cannot use an index. */
 function cost(table: Table, c: Condition): number {
   if (!table.indexes.has(c.attribute) || c.attribute === table.primaryKey) {
-    if (c.attribute === table.primaryKey && c.comparator === 'equals') return 0;
+    if (c.attribute === table.primaryKey && c.comparator === 'equals' && isKeyValue(c.value)) return 0;
     return Infinity;
   }
   switch (c.comparator) {
-    case 'equals': return c.value === null || indexKeyOf(c.value) !== undefined ? 1 : Infinity;
+    // null also matches records without the attribute, which have no index entry: scan
+    case 'equals': return c.value !== null && indexKeyOf(c.value) !== undefined ? 1 : Infinity;
     case 'between': return 2;
     case 'starts_with': return typeof c.value === 'string' ? 3 : Infinity;
     case 'greater_than': case 'greater_than_equal': case 'less_than': case 'less_than_equal':
       return typeof c.value === 'number' || typeof c.value === 'string' ? 4 : Infinity;
     default: return Infinity;
   }
+}
+
+/** Values LMDB accepts as a primary key; anything else (null, objects) can match no stored record by key. */
+function isKeyValue(v: unknown): v is Key {
+  const scalar = (x: unknown) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+  return scalar(v) || (Array.isArray(v) && v.length > 0 && v.every(scalar));
 }
 
 function* indexHits(table: Table, c: Condition): Generator<Key> {
@@ -111,12 +137,17 @@ function* indexHits(table: Table, c: Condition): Generator<Key> {
       return;
     }
     case 'starts_with': {
-      for (const { value } of dbi.getRange({ start: v, end: v + '\uffff' })) yield value;
+      // keys of long strings are truncated: a prefix longer than a key matches exactly that (truncated) key
+      const prefix = indexKeyOf(v) as string;
+      for (const { key, value } of dbi.getRange({ start: prefix })) {
+        if (typeof key !== 'string' || !key.startsWith(prefix)) break;
+        yield value;
+      }
       return;
     }
     case 'between': {
       const [lo, hi] = v as [any, any];
-      for (const { key, value } of dbi.getRange({ start: lo })) {
+      for (const { key, value } of dbi.getRange({ start: indexKeyOf(lo) as Key })) {
         if (compareValues(key, hi) > 0 && !(typeof key === 'string' && typeof hi === 'string' && key.startsWith(hi.slice(0, key.length)))) break;
         yield value;
       }
@@ -126,7 +157,7 @@ function* indexHits(table: Table, c: Condition): Generator<Key> {
       // ranges stay within the value's type: numbers before strings in the index order
       const numeric = typeof v === 'number';
       const lower = c.comparator.startsWith('greater');
-      const range = lower ? { start: v, end: numeric ? '' : undefined } : { start: numeric ? false : '', end: v, inclusiveEnd: true };
+      const range = lower ? { start: indexKeyOf(v), end: numeric ? '' : undefined } : { start: numeric ? false : '', end: v, inclusiveEnd: true };
       for (const { key, value } of dbi.getRange(range as any)) {
         if (!lower && compareValues(key, v) > 0) break;
         yield value;
