@@ -152,7 +152,9 @@ export async function readRecordBody(x: Exchange): Promise<Rec> {
   const v = type === 'application/x-www-form-urlencoded'
     ? Object.fromEntries(new URLSearchParams(buf.toString('utf8')))
     : decodeBody(buf, x.req.headers['content-type'], net.maxJsonDepth);
-  if (!v || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || v instanceof Map) throw weftError('REST_BODY_NOT_OBJECT');
+  // only plain objects are records (decoders may yield arrays, buffers, Maps or marker objects such as msgpack's 0xC1)
+  const proto = v && typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw weftError('REST_BODY_NOT_OBJECT');
   return v as Rec;
 }
 

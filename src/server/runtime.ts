@@ -91,6 +91,12 @@ export class WeftRuntime {
     server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
+      // Node's parser knows no BREW; Harper answers it with 418 (spec §4.3)
+      if (err.code === 'HPE_INVALID_METHOD' && (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'BREW ') {
+        const teapot = JSON.stringify("HarperDB is short and stout and can't brew coffee");
+        socket.end(`HTTP/1.1 418 I'm a Teapot\r\nServer: HarperDB\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(teapot)}\r\nConnection: close\r\n\r\n${teapot}`);
+        return;
+      }
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const body = JSON.stringify({ error: status === 431 ? 'Request header fields too large' : status === 408 ? 'Request timeout' : 'Bad request' });
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
