@@ -53,7 +53,17 @@ const COMPARISON = new Set<QueryOp>(['lt', 'le', 'gt', 'ge', 'ct', 'sw', 'ew', '
 const NAME_END = new Set(['=', '!', '<', '>', '(', ')', '[', ']', '&', '|']);
 const VALUE_END = new Set(['&', '|', ')', ']']);
 /** Plain URLSearchParams semantics apply when none of these appear (and no `=x=` operator). */
-const SPECIAL = /[()[\]|!<>.]|=[a-z]*=/i;
+const SPECIAL = /[()[\]|!<>.]|=[a-z]*=|%3[ce]/i;
+
+/**
+ * Browsers and fetch() percent-encode `<` and `>` in query strings, so `%3C` / `%3E` right after an attribute
+ * name are read as the operators (inside values they stay encoded characters).
+ */
+function encodedAngle(s: string, i: number): '<' | '>' | undefined {
+  if (s[i] !== '%' || s[i + 1] !== '3') return undefined;
+  const c = s[i + 2];
+  return c === 'C' || c === 'c' ? '<' : c === 'E' || c === 'e' ? '>' : undefined;
+}
 
 class Parser {
   i = 0;
@@ -124,7 +134,7 @@ class Parser {
       for (const t of items) if (t.kind === 'call') throw this.fail('function calls can not be used inside a group', t.position);
       return resolveChains({ kind: 'group', operator, conditions: items as QueryNode[] });
     }
-    while (this.i < this.s.length && !NAME_END.has(this.s[this.i]!)) this.i++;
+    while (this.i < this.s.length && !NAME_END.has(this.s[this.i]!) && !encodedAngle(this.s, this.i)) this.i++;
     const rawName = this.s.slice(start, this.i);
     if (this.s[this.i] === '(') return this.call(rawName, start);
     if (!rawName) throw this.fail('expected an attribute name', start);
@@ -158,6 +168,12 @@ class Parser {
         throw this.fail("expected '!=' or '!=='", at);
       case '<': return s[at + 1] === '=' ? take(2, 'le') : take(1, 'lt');
       case '>': return s[at + 1] === '=' ? take(2, 'ge') : take(1, 'gt');
+      case '%': {
+        const angle = encodedAngle(s, at);
+        if (angle === '<') return s[at + 3] === '=' ? take(4, 'le') : take(3, 'lt');
+        if (angle === '>') return s[at + 3] === '=' ? take(4, 'ge') : take(3, 'gt');
+        throw this.fail('expected an operator', at);
+      }
       default:
         throw this.fail(at >= s.length ? 'expected an operator' : `unexpected character '${s[at]}'`, at);
     }
