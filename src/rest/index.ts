@@ -9,3 +9,4 @@ export { parseQuery, type ParsedQuery, type QueryNode, type QueryCondition } fro
 export { tableQuery } from './query.js';
 export { checkTableAccess, type TableAction } from './access.js';
 export { Resource, RequestTarget, type ResourceContext } from './resource.js';
+export { tables, databases, setTables, type TableRef } from './tables.js';

@@ -17,17 +17,20 @@ export interface ResourceContext {
 /** The parsed target of a request: the query parameters plus the path id. */
 export class RequestTarget extends URLSearchParams {
   pathname: string;
+  /** The query string as received (URLSearchParams would re-encode the query language's operators). */
+  search: string;
   id: string | null;
   isCollection: boolean;
   checkPermission = true;
   constructor(pathname: string, search: string, id: string | null) {
     super(search);
     this.pathname = pathname;
+    this.search = search;
     this.id = id;
     this.isCollection = id === null;
   }
   override toString(): string {
-    return super.toString();
+    return this.search;
   }
 }
 

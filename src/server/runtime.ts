@@ -15,7 +15,7 @@ import type { ListenSpec } from '../threads/protocol.js';
 import { createOperationsHandler } from './operations-server.js';
 import { listenShared } from './listen.js';
 import { readApplication } from '../components/index.js';
-import { createRestHandler, ResourceMap } from '../rest/index.js';
+import { createRestHandler, ResourceMap, setTables } from '../rest/index.js';
 import { pathToFileURL } from 'node:url';
 
 const RESOURCE_METHODS = ['get', 'put', 'patch', 'post', 'delete'];
@@ -117,9 +117,15 @@ export class WeftRuntime {
    */
   private async loadResources(): Promise<ResourceMap> {
     const map = new ResourceMap();
+    const apps = [];
     for (const dir of this.opts.applications ?? []) {
+      try { apps.push(readApplication(dir)); } catch (err) { this.logger.error({ err, application: dir }, 'application failed to load'); }
+    }
+    // tables must be importable before any resources.js runs
+    setTables(this.storage, apps.flatMap((a) => a.tables.map((t) => ({ database: t.database, table: t.table, typeName: t.typeName }))));
+    for (const app of apps) {
+      const dir = app.path;
       try {
-        const app = readApplication(dir);
         if (!app.config.rest) continue;
         for (const t of app.tables) {
           if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });

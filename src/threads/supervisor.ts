@@ -36,6 +36,26 @@ interface Slot {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+const PACKAGE_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+/**
+ * Make `import ... from 'weftdb'` (and 'harperdb') in an application resolve to this very server package, so the
+ * application shares its module instances (`tables`, `Resource`): a symlink in the application's node_modules,
+ * as Harper links components to its own package. An existing real install there is left alone.
+ */
+function linkPackage(appDir: string): void {
+  for (const name of ['weftdb', 'harperdb']) {
+    const link = path.join(appDir, 'node_modules', name);
+    try {
+      const st = fs.lstatSync(link, { throwIfNoEntry: false });
+      if (st && !st.isSymbolicLink()) continue;
+      if (st && fs.realpathSync(link) === fs.realpathSync(PACKAGE_ROOT)) continue;
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(PACKAGE_ROOT, link, 'dir');
+    } catch { /* a dangling or unwritable link shows up as an import error of the application */ }
+  }
+}
 
 export class Supervisor {
   loaded!: LoadedConfig;
@@ -131,6 +151,7 @@ export class Supervisor {
     for (const dir of [...componentFolders(config.componentsRoot), ...(this.opts.applications ?? [])]) {
       try {
         const app = readApplication(dir, (msg) => logger.warn(msg));
+        if (app.resourceFiles.length) linkPackage(app.path);
         const res = await ensureTables(this.mainRuntime!.storage, app.tables, config.logging.auditLog);
         for (const w of res.warnings) logger.warn(w);
         loaded.push(app.path);
