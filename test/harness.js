@@ -15,12 +15,13 @@ export function tempRoot(prefix = 'weft-test-') {
 
 /**
  * Start a server. Resolves once it printed `successfully started`.
- * @param {{threads?: number, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean}} [opts]
+ * `app` is an application folder passed right after `run` (`weft run <app>`).
+ * @param {{threads?: number, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean, app?: string}} [opts]
  */
 export async function startServer(opts = {}) {
   const root = opts.root ?? tempRoot();
   const args = [
-    BIN, 'run', `--ROOTPATH=${root}`, `--THREADS_COUNT=${opts.threads ?? 1}`,
+    BIN, 'run', ...(opts.app ? [opts.app] : []), `--ROOTPATH=${root}`, `--THREADS_COUNT=${opts.threads ?? 1}`,
     '--OPERATIONSAPI_NETWORK_PORT=127.0.0.1:0', '--HTTP_PORT=127.0.0.1:0', '--LOGGING_LEVEL=warn',
     ...(opts.args ?? []),
   ];
@@ -73,6 +74,22 @@ export async function startServer(opts = {}) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGKILL');
       await exited;
+    },
+    /** A request to the application (REST) port. Returns {status, headers, text, json, bytes}. */
+    async rest(method, urlPath, { body, headers = {}, auth = ADMIN, raw } = {}) {
+      const h = { ...headers };
+      if (auth) h.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+      let payload = raw;
+      if (body !== undefined && raw === undefined) {
+        payload = JSON.stringify(body);
+        h['Content-Type'] ??= 'application/json';
+      }
+      const res = await fetch(`http://127.0.0.1:${server.httpPort}${urlPath}`, { method, headers: h, body: payload });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const text = bytes.toString('utf8');
+      let json;
+      try { json = JSON.parse(text); } catch { /* not JSON */ }
+      return { status: res.status, headers: res.headers, text, json, bytes };
     },
     cleanup() { fs.rmSync(root, { recursive: true, force: true }); },
   };

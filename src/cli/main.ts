@@ -23,7 +23,8 @@ const CLI_OPERATIONS = new Set<string>([...OPERATIONS, 'deploy', 'package', 'des
 const USAGE = `Usage: weft [command] [--CONFIG_KEY=value ...]
 
 Commands:
-  run [dir]        run in the foreground (dir: a root path holding weft-config.yaml)
+  run [dir]        run in the foreground (dir: a root path holding weft-config.yaml, or an application folder
+                   with schema.graphql / config.yaml / resources.js, served over REST on the HTTP port)
   dev [dir]        like run, with one worker thread and local requests authorised as super user
   start            start in the background (pid file in the root)
   stop             stop the background server
@@ -57,7 +58,9 @@ async function runForeground(argv: string[], dev: boolean): Promise<void> {
   const args = argv.filter((a) => a !== 'run' && a !== 'dev');
   const dir = args.find((a) => !a.startsWith('-') && !args[args.indexOf(a) - 1]?.match(/^--[^=]+$/));
   const env = { ...process.env };
-  if (dev) env.DEV_MODE = 'true';
+  const applications: string[] = [];
+  // config loading reads DEV_MODE from process.env (one thread, authorizeLocal)
+  if (dev) { env.DEV_MODE = 'true'; process.env.DEV_MODE = 'true'; }
   if (dir) {
     const abs = path.resolve(dir);
     if (!fs.existsSync(abs)) { console.error(`The folder ${dir} does not exist`); process.exit(1); }
@@ -65,8 +68,7 @@ async function runForeground(argv: string[], dev: boolean): Promise<void> {
     if (fs.existsSync(path.join(abs, 'weft-config.yaml')) || fs.existsSync(path.join(abs, 'harperdb-config.yaml'))) {
       env.ROOTPATH = abs;
     } else {
-      console.error(`Loading applications from ${dir} is not supported by this version of Weft yet (it arrives with the REST interface).`);
-      process.exit(1);
+      applications.push(abs); // an application folder (spec §5.2); the root comes from ROOTPATH or the default
     }
   }
   const root = resolveRootPath({ argv: args, env });
@@ -76,7 +78,7 @@ async function runForeground(argv: string[], dev: boolean): Promise<void> {
     process.exit(4);
   }
   out('Starting Weft...');
-  const supervisor = new Supervisor({ argv: args, env, version: VERSION, print: out, onExit: (code) => process.exit(code) });
+  const supervisor = new Supervisor({ argv: args, env, version: VERSION, print: out, onExit: (code) => process.exit(code), applications });
   let shuttingDown = false;
   const stop = () => {
     if (shuttingDown) return;

@@ -88,6 +88,26 @@ export const registry = {
   WRITE_QUEUE_FULL: e(503, (ms: number) => `Write queue is older than ${ms} ms, try again later`),
   SERVICE_UNAVAILABLE: e(503, () => 'Service unavailable, exceeded request queue limit'),
   INTERNAL: e(500, () => 'There was an error processing your request. Check logs and try again.'),
+  // REST interface (spec §4)
+  REST_QUERY_PARSE: e(400, (detail: string, position: number, query: string) =>
+    `Unable to parse query, ${detail} at position ${position} in '${query}'`),
+  REST_NOT_DEFINED_ATTRIBUTE: e(404, (attr: string) => `${attr} is not a defined attribute`),
+  REST_UNKNOWN_FUNCTION: e(400, (name: string) => `unknown query function call ${name}`),
+  REST_GROUP_BY: e(400, () => 'group by is not implemented yet'),
+  REST_MIXED_OPERATORS: e(400, () => 'Can not mix operators within a condition grouping'),
+  REST_WILDCARD: e(400, () => 'wildcard can only be used at the end of a string'),
+  REST_UNKNOWN_TYPE: e(400, (type: string) => `Unknown type ${type}`),
+  REST_INVALID_CHAIN: e(400, () => 'Invalid chained condition, only less than and greater than conditions can be chained together'),
+  REST_MULTIPLE_CHAIN: e(400, () => 'Multiple chained conditions are not currently supported'),
+  REST_INVALID_VALUE: e(400, (name: string, value: string, type: string) => `Invalid value for attribute ${name}: "${value}", expecting ${type}`),
+  REST_RECORD_EXISTS: e(409, () => 'Record already exists'),
+  REST_METHOD_NOT_RECOGNIZED: e(501, (method: string) => `Method ${method} is not recognized`),
+  REST_METHOD_NOT_ALLOWED: e(405, (cls: string, method: string, httpMethod: string) =>
+    `The ${cls} does not have a ${method} method implemented to handle HTTP method ${httpMethod}`),
+  REST_UNAUTHORIZED: e(403, () => 'Unauthorized access to resource'),
+  REST_BODY_NOT_OBJECT: e(400, () => 'The request body must be an object (a record)'),
+  REST_CONFLICTING_PATHS: e(500, (path: string) => `Conflicting paths for ${path}`),
+  REST_APPLICATION_LOAD: e(500, (detail: string) => detail),
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof registry;

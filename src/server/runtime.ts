@@ -14,6 +14,15 @@ import type { ClusterBridge, ServerServices } from '../operations/index.js';
 import type { ListenSpec } from '../threads/protocol.js';
 import { createOperationsHandler } from './operations-server.js';
 import { listenShared } from './listen.js';
+import { readApplication } from '../components/index.js';
+import { createRestHandler, ResourceMap, setTables } from '../rest/index.js';
+import { pathToFileURL } from 'node:url';
+
+const RESOURCE_METHODS = ['get', 'put', 'patch', 'post', 'delete'];
+
+function isResourceClass(v: unknown): v is Function {
+  return typeof v === 'function' && RESOURCE_METHODS.some((m) => typeof (v as any).prototype?.[m] === 'function');
+}
 
 export interface RuntimeOptions {
   config: Readonly<WeftConfig>;
@@ -27,6 +36,8 @@ export interface RuntimeOptions {
   cluster: ClusterBridge;
   logger?: Logger;
   testHooks?: boolean;
+  /** Application folders whose exported resources this runtime serves (their tables are already ensured). */
+  applications?: string[];
 }
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {
@@ -80,6 +91,12 @@ export class WeftRuntime {
     server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
+      // Node's parser knows no BREW; Harper answers it with 418 (spec §4.3)
+      if (err.code === 'HPE_INVALID_METHOD' && (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'BREW ') {
+        const teapot = JSON.stringify("HarperDB is short and stout and can't brew coffee");
+        socket.end(`HTTP/1.1 418 I'm a Teapot\r\nServer: HarperDB\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(teapot)}\r\nConnection: close\r\n\r\n${teapot}`);
+        return;
+      }
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const body = JSON.stringify({ error: status === 431 ? 'Request header fields too large' : status === 408 ? 'Request timeout' : 'Bad request' });
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
@@ -93,8 +110,51 @@ export class WeftRuntime {
     return this.started;
   }
 
+  /**
+   * The exported resources of every application: tables with @export (REST enabled), and classes exported from
+   * resources.js (each export with get/put/patch/post/delete becomes /<ExportName>; nested objects give nested
+   * paths; a default export mounts at the root). A failing application is logged and skipped.
+   */
+  private async loadResources(): Promise<ResourceMap> {
+    const map = new ResourceMap();
+    const apps = [];
+    for (const dir of this.opts.applications ?? []) {
+      try { apps.push(readApplication(dir)); } catch (err) { this.logger.error({ err, application: dir }, 'application failed to load'); }
+    }
+    // tables must be importable before any resources.js runs
+    setTables(this.storage, apps.flatMap((a) => a.tables.map((t) => ({ database: t.database, table: t.table, typeName: t.typeName }))));
+    for (const app of apps) {
+      const dir = app.path;
+      try {
+        if (!app.config.rest) continue;
+        for (const t of app.tables) {
+          if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });
+        }
+        for (const file of app.resourceFiles) {
+          const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
+          for (const [name, value] of Object.entries(mod)) {
+            const path = name === 'default' ? '' : name;
+            if (isResourceClass(value)) { map.add({ kind: 'custom', path, name: value.name || name, cls: value }); continue; }
+            if (value && typeof value === 'object') {
+              for (const [sub, v] of Object.entries(value)) {
+                if (isResourceClass(v)) map.add({ kind: 'custom', path: path ? `${path}/${sub}` : sub, name: v.name || sub, cls: v });
+              }
+            }
+          }
+        }
+      } catch (err) {
+        this.logger.error({ err, application: dir }, 'application resources failed to load');
+      }
+    }
+    return map;
+  }
+
   private async doStart(): Promise<void> {
     const { config } = this.opts;
+    const resources = await this.loadResources();
+    const rest = createRestHandler({
+      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound,
+    });
     const opsNet = config.operationsApi.network;
     const appNet = { keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, timeout: config.http.timeout };
     const opsHandler = (transport: 'http' | 'unix', fallback?: (req: IncomingMessage, res: ServerResponse) => void) =>
@@ -102,8 +162,8 @@ export class WeftRuntime {
     const ops = this.opts.listeners.find((l) => l.name === 'operations');
     const app = this.opts.listeners.find((l) => l.name === 'http');
     const shared = ops && app && ops.port === app.port && ops.host === app.host;
-    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? notFound : undefined), opsNet), ops.host, ops.port);
-    if (app && !shared) await listenShared(this.httpServer(notFound, appNet), app.host, app.port);
+    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? rest : undefined), opsNet), ops.host, ops.port);
+    if (app && !shared) await listenShared(this.httpServer(rest, appNet), app.host, app.port);
     if (this.opts.domainSocket) {
       fs.rmSync(this.opts.domainSocket, { force: true });
       const server = this.httpServer(opsHandler('unix'), opsNet);

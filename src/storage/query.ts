@@ -4,7 +4,7 @@
  * Every candidate is re-checked against the whole condition tree, so index shortcuts never change results.
  */
 import type { Table } from './table.js';
-import { indexKeyOf } from './index-keys.js';
+import { indexKeyOf, MAX_INDEXED_STRING } from './index-keys.js';
 import { isGroup, type Condition, type ConditionGroup, type Key, type Rec, type SearchOptions, type SortSpec } from './types.js';
 
 // ---------- predicate evaluation ----------
@@ -129,7 +129,10 @@ function* indexHits(table: Table, c: Condition): Generator<Key> {
     return;
   }
   const dbi = table.indexes.get(c.attribute)!;
-  const v = c.value as any;
+  // index keys hold strings truncated to MAX_INDEXED_STRING, so bounds are truncated the same way (and stay within
+  // LMDB's key size limit); every hit is re-checked against the full value
+  const clamp = (x: any) => (typeof x === 'string' && x.length > MAX_INDEXED_STRING ? x.slice(0, MAX_INDEXED_STRING) : x);
+  const v = Array.isArray(c.value) ? c.value.map(clamp) : clamp(c.value) as any;
   switch (c.comparator) {
     case 'equals': {
       const k = indexKeyOf(v);

@@ -1,5 +1,5 @@
 /** Declared attribute types (spec §3.5): checked on every write to a schema-defined table. */
-import type { TableDef } from './types.js';
+import type { AttributeDef, TableDef } from './types.js';
 
 const INT_MAX = 2147483647;
 const LONG_MAX = 9007199254740992;
@@ -69,16 +69,33 @@ export function checkType(type: string, v: unknown, prop: string, problems: stri
   }
 }
 
+/**
+ * The checkType string of an attribute: describe_table keeps Harper's shape (`type: "Array"`, `elements`,
+ * `nullable: false`), checkType wants `[Int]!`.
+ */
+export function attributeTypeString(a: AttributeDef): string | undefined {
+  let t = a.type === 'Array' ? `[${a.elements ?? 'Any'}]` : a.type;
+  if (!t) return undefined;
+  if (a.nullable === false && !t.endsWith('!')) t += '!';
+  return t;
+}
+
 /** Validate (and convert) a record in place against declared types. Returns the problems found. */
 export function checkRecordTypes(def: TableDef, record: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (!def.schemaDefined) return problems;
   for (const a of def.attributes) {
-    if (!a.type) continue;
+    const type = attributeTypeString(a);
+    if (!type) continue;
     const v = record[a.attribute];
-    if (v === undefined && !a.type.endsWith('!')) continue;
-    const converted = checkType(a.type, v, a.attribute, problems);
+    if (v === undefined && !type.endsWith('!')) continue;
+    // timestamps are stamped by the write itself, after this check
+    if (v === undefined && (a.assigned_created_time || a.assigned_updated_time)) continue;
+    const converted = checkType(type, v, a.attribute, problems);
     if (converted !== v) record[a.attribute] = converted;
+  }
+  if (def.sealed) {
+    for (const k of Object.keys(record)) if (!def.attributes.some((a) => a.attribute === k)) problems.push(`Property ${k} is not allowed`);
   }
   return problems;
 }

@@ -24,6 +24,8 @@ export interface TableDef {
   schemaDefined: boolean;
   audit: boolean;
   expiration?: number;
+  /** @sealed in schema.graphql: undeclared properties are refused (spec §3.5). */
+  sealed?: boolean;
   /** Creation stamp; part of the dbi names (see AttributeDef.created). */
   created: number;
 }

@@ -22,6 +22,8 @@ export interface WorkerData {
   clock: SharedArrayBuffer;
   version: string;
   startedAt: number;
+  /** Application folders to load (spec §5.2); their tables were already ensured by the main thread. */
+  applications: string[];
 }
 
 /** main -> worker */

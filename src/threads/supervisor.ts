@@ -14,6 +14,7 @@ import { TxnClock } from '../storage/index.js';
 import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
 import type { ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import { threadInfoOf } from './thread-info.js';
+import { componentFolders, ensureTables, readApplication } from '../components/index.js';
 
 export interface SupervisorOptions extends ConfigSources {
   version: string;
@@ -21,6 +22,8 @@ export interface SupervisorOptions extends ConfigSources {
   print?: (line: string) => void;
   /** Called when the process should exit (after shutdown). */
   onExit?: (code: number) => void;
+  /** Application folders given on the command line (`weft run <app>`), loaded besides those in componentsRoot. */
+  applications?: string[];
 }
 
 interface Slot {
@@ -33,6 +36,26 @@ interface Slot {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+const PACKAGE_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+/**
+ * Make `import ... from 'weftdb'` (and 'harperdb') in an application resolve to this very server package, so the
+ * application shares its module instances (`tables`, `Resource`): a symlink in the application's node_modules,
+ * as Harper links components to its own package. An existing real install there is left alone.
+ */
+function linkPackage(appDir: string): void {
+  for (const name of ['weftdb', 'harperdb']) {
+    const link = path.join(appDir, 'node_modules', name);
+    try {
+      const st = fs.lstatSync(link, { throwIfNoEntry: false });
+      if (st && !st.isSymbolicLink()) continue;
+      if (st && fs.realpathSync(link) === fs.realpathSync(PACKAGE_ROOT)) continue;
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(PACKAGE_ROOT, link, 'dir');
+    } catch { /* a dangling or unwritable link shows up as an import error of the application */ }
+  }
+}
 
 export class Supervisor {
   loaded!: LoadedConfig;
@@ -47,6 +70,7 @@ export class Supervisor {
   private readonly waiters = new Map<number, { count: number; done: () => void; values: unknown[] }>();
   private readyResolvers = new Map<number, () => void>();
   private pidFile = '';
+  private applications: string[] = [];
 
   constructor(private readonly opts: SupervisorOptions) {}
 
@@ -84,6 +108,8 @@ export class Supervisor {
       this.print('This password is shown once; change it with alter_user.');
     }
 
+    this.applications = await this.ensureApplications();
+
     this.listeners = [];
     const specs: Array<[ListenSpec['name'], unknown]> = [['operations', config.operationsApi.network.port], ['http', config.http.port]];
     const byAddress = new Map<string, ListenSpec>();
@@ -114,12 +140,36 @@ export class Supervisor {
     fs.writeFileSync(this.pidFile, String(process.pid));
   }
 
+  /**
+   * Ensure the tables of every application once, here, before any worker starts (workers only map resources).
+   * A broken application is reported and skipped; the server still starts (Harper reports it in component status).
+   */
+  private async ensureApplications(): Promise<string[]> {
+    const { config } = this.loaded;
+    const logger = this.mainRuntime!.logger;
+    const loaded: string[] = [];
+    for (const dir of [...componentFolders(config.componentsRoot), ...(this.opts.applications ?? [])]) {
+      try {
+        const app = readApplication(dir, (msg) => logger.warn(msg));
+        if (app.resourceFiles.length) linkPackage(app.path);
+        const res = await ensureTables(this.mainRuntime!.storage, app.tables, config.logging.auditLog);
+        for (const w of res.warnings) logger.warn(w);
+        loaded.push(app.path);
+      } catch (err) {
+        logger.error({ err, application: dir }, 'application failed to load');
+        this.print(`Error loading application ${dir}: ${(err as Error).message}`);
+      }
+    }
+    return loaded;
+  }
+
   private recreateMainWithListeners(): WeftRuntime {
     const { config, rootPath, configFile } = this.loaded;
     void this.mainRuntime?.close();
     return new WeftRuntime({
       config, configFile, rootPath, version: this.opts.version, startedAt: this.startedAt, clock: this.clock.buffer,
       listeners: this.listeners, domainSocket: config.operationsApi.network.domainSocket || null, cluster: this.bridge(),
+      applications: this.applications,
     });
   }
 
@@ -128,7 +178,7 @@ export class Supervisor {
     const { config, rootPath, configFile } = this.loaded;
     const data: WorkerData = {
       slot: slot.index, rootPath, configFile, config, listeners: this.listeners, domainSocket: null,
-      clock: this.clock.buffer, version: this.opts.version, startedAt: this.startedAt,
+      clock: this.clock.buffer, version: this.opts.version, startedAt: this.startedAt, applications: this.applications,
     };
     const heap = config.threads.maxHeapMemory;
     const worker = new Worker(WORKER_URL, {

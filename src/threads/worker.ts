@@ -46,6 +46,7 @@ const runtime = new WeftRuntime({
   listeners: data.listeners,
   domainSocket: data.domainSocket,
   cluster,
+  applications: data.applications,
   testHooks: !!process.env.WEFT_TEST_HOOKS,
 });
 

@@ -1,0 +1,8 @@
+/**
+ * components: applications (spec §5.2) — reading an application folder (config.yaml, schema.graphql) and ensuring
+ * the tables it declares. It never serves requests (rest/ does) and never creates tables from a worker thread:
+ * ensureTables runs once on the main thread before workers start.
+ */
+export { readApplication, readApplicationConfig, componentFolders, globToRegExp, matchFiles, type Application, type ApplicationConfig } from './application.js';
+export { parseSchema, SchemaError, SCALARS, type TableSpec, type AttributeSpec, type ExportSpec } from './schema.js';
+export { ensureTables, type EnsureResult } from './ensure.js';

@@ -1,0 +1,419 @@
+/**
+ * The REST request handler on the application HTTP port (spec §4): routes a request to an exported resource,
+ * authenticates and authorises it, runs it in one transaction and writes the negotiated response. Errors are
+ * `"<ErrorClass>: <message>"` in the negotiated type with the error's status; internals never reach the client.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import { pack } from 'msgpackr';
+import { WeftError, weftError, registry } from '../errors/index.js';
+import { decodeBody, mediaType, negotiate, readBody, type Format } from '../http/index.js';
+import {
+  checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
+  type Table, type WriteTxn,
+} from '../storage/index.js';
+import type { User, UserStore } from '../auth/index.js';
+import type { WeftConfig } from '../config/index.js';
+import type { Logger } from '../logging/index.js';
+import { checkTableAccess } from './access.js';
+import { coerceText, scalarType } from './coerce.js';
+import { parseQuery } from './query-parser.js';
+import { projector, tableQuery } from './query.js';
+import type { CustomResource, ResourceMap, TableResource } from './resources.js';
+import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
+import { handleCustom } from './custom.js';
+
+export interface RestDeps {
+  storage: LmdbStorage;
+  users: UserStore;
+  config: Readonly<WeftConfig>;
+  logger: Logger;
+  resources: ResourceMap;
+  /** Answers requests no resource matches. */
+  notFound: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export const ALLOW_ALL = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, QUERY, COPY, MOVE';
+const EXTENSIONS: Record<string, Format> = { json: 'json', cbor: 'cbor', msgpack: 'msgpack', csv: 'csv' };
+const MAX_KEY_BYTES = 1978;
+
+/** Everything one request needs while it is handled. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  deps: RestDeps;
+  started: number;
+  format: Format;
+  user: User | null;
+  requestId: string;
+  search: string;
+}
+
+type HeaderMap = Record<string, string>;
+
+function withHeaders(err: WeftError, headers: HeaderMap): WeftError {
+  return Object.assign(err, { headers });
+}
+
+function timing(x: Exchange): string {
+  return `hdb;dur=${(performance.now() - x.started).toFixed(2)}`;
+}
+
+/** Send a value (undefined = no body), an iterable (streamed), with the negotiated type. */
+export async function send(x: Exchange, status: number, value: unknown, headers: HeaderMap = {}, columns?: string[]): Promise<void> {
+  const { res } = x;
+  res.setHeader('Server-Timing', timing(x));
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (value === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  res.setHeader('Content-Type', CONTENT_TYPES[x.format]);
+  if (x.format === 'csv') res.setHeader('Content-Disposition', 'attachment; filename="data.csv"');
+  if (isStream(value)) {
+    // pull the first value before the status line goes out, so a failing search still gets its 4xx
+    const iter = value[Symbol.iterator]();
+    const first = iter.next();
+    res.writeHead(status);
+    if (x.req.method === 'HEAD') { res.end(); return; }
+    const rest = (function* () { if (!first.done) { yield first.value; for (let n = iter.next(); !n.done; n = iter.next()) yield n.value; } })();
+    await streamValues(res, rest, x.format, columns ?? []);
+    res.end();
+    return;
+  }
+  const body = encodeValue(value, x.format, columns);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(status).end(body);
+}
+
+function errorClass(status: number, known: boolean): string {
+  if (status === 401 || status === 403) return 'AccessViolation';
+  if (status >= 500) return known ? 'ServerError' : 'Error';
+  return 'ClientError';
+}
+
+function sendError(x: Exchange, err: unknown): void {
+  const { res, deps } = x;
+  const known = err instanceof WeftError;
+  // application code (custom resources) signals its status with `statusCode` on the error (spec §4.3)
+  const appStatus = !known && err instanceof Error && Number.isInteger((err as any).statusCode) && (err as any).statusCode >= 400 && (err as any).statusCode < 600
+    ? (err as any).statusCode as number : undefined;
+  const status = known ? err.status : appStatus ?? 500;
+  const message = known || appStatus ? (err as Error).message : registry.INTERNAL.message();
+  if (status >= 500) deps.logger.error({ requestId: x.requestId, err, url: x.req.url, method: x.req.method }, 'REST request failed');
+  else deps.logger.debug({ requestId: x.requestId, status, message }, 'REST request refused');
+  if (res.headersSent) { res.destroy(); return; }
+  const format: Format = x.format === 'csv' ? 'json' : x.format;
+  const headers: HeaderMap = { ...((err as { headers?: HeaderMap }).headers ?? {}) };
+  if (status === 401) headers['WWW-Authenticate'] = 'Basic';
+  const cls = appStatus ? (err as Error).constructor.name || 'Error' : errorClass(status, known);
+  const body = encodeValue(`${cls}: ${message}`, format);
+  res.setHeader('Server-Timing', timing(x));
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', CONTENT_TYPES[format]);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(status).end(body);
+}
+
+function isLoopback(ip: string | undefined): boolean {
+  return !!ip && (ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.'));
+}
+
+async function authenticate(req: IncomingMessage, deps: RestDeps): Promise<User | null> {
+  const auth = req.headers.authorization;
+  if (auth) {
+    if (/^basic /i.test(auth)) {
+      const user = await deps.users.authenticateBasic(auth);
+      if (user) return user;
+    } else if (/^bearer /i.test(auth)) {
+      throw weftError('INVALID_TOKEN'); // tokens arrive with the users-and-roles work
+    }
+  }
+  const authorizeLocal = deps.config.authentication.authorizeLocal || process.env.AUTHENTICATION_AUTHORIZELOCAL === 'true';
+  if (authorizeLocal && isLoopback(req.socket.remoteAddress)) return deps.users.superUser() ?? null;
+  return null;
+}
+
+function cors(req: IncomingMessage, res: ServerResponse, config: Readonly<WeftConfig>): boolean {
+  const origin = req.headers.origin;
+  if (!config.http.cors || !origin) return false;
+  const list = config.http.corsAccessList;
+  if (list && !list.includes('*') && !list.includes(origin)) return false;
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  if (config.authentication.enableSessions) res.setHeader('Access-Control-Allow-Credentials', 'true');
+  return true;
+}
+
+/** The request body as a record: JSON, CBOR, MessagePack or a form. */
+export async function readRecordBody(x: Exchange): Promise<Rec> {
+  const net = x.deps.config.operationsApi.network;
+  const buf = await readBody(x.req, net.maxBodySize);
+  const type = mediaType(x.req.headers['content-type']);
+  const v = type === 'application/x-www-form-urlencoded'
+    ? Object.fromEntries(new URLSearchParams(buf.toString('utf8')))
+    : decodeBody(buf, x.req.headers['content-type'], net.maxJsonDepth);
+  // only plain objects are records (decoders may yield arrays, buffers, Maps or marker objects such as msgpack's 0xC1)
+  const proto = v && typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw weftError('REST_BODY_NOT_OBJECT');
+  return v as Rec;
+}
+
+export async function readAnyBody(x: Exchange): Promise<unknown> {
+  const net = x.deps.config.operationsApi.network;
+  const buf = await readBody(x.req, net.maxBodySize);
+  if (buf.length === 0) return undefined;
+  const type = mediaType(x.req.headers['content-type']);
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(buf.toString('utf8')));
+  return decodeBody(buf, x.req.headers['content-type'], net.maxJsonDepth);
+}
+
+// ---------- tables ----------
+
+type Target =
+  | { kind: 'describe' }
+  | { kind: 'collection'; prefix?: string }
+  | { kind: 'record'; idText: string; property?: string };
+
+function decodeSegment(text: string): string {
+  try { return decodeURIComponent(text); } catch { throw weftError('VALIDATION', `Invalid URL encoding in '${text}'`); }
+}
+
+function parseTarget(rest: string, x: Exchange, table: Table): Target {
+  if (rest === '') return { kind: 'describe' };
+  let text = rest.slice(1);
+  const ext = /\.(json|cbor|msgpack|csv)$/.exec(text);
+  if (ext) { x.format = EXTENSIONS[ext[1]!]!; text = text.slice(0, -ext[0].length); }
+  if (text === '') return { kind: 'collection' };
+  if (text.endsWith('/')) return { kind: 'collection', prefix: decodeSegment(text.slice(0, -1)) };
+  const idText = decodeSegment(text);
+  const dot = idText.lastIndexOf('.');
+  if (dot > 0) {
+    const prop = idText.slice(dot + 1);
+    // `/T/<id>.<attr>` reads one property, only for declared attributes (otherwise the dot is part of the id)
+    if (table.hasAttribute(prop)) return { kind: 'record', idText: idText.slice(0, dot), property: prop };
+  }
+  return { kind: 'record', idText };
+}
+
+/** A path id coerced by the primary key's declared type (untyped -> auto-cast: `/T/42` is the number 42). */
+function coerceId(table: Table, text: string): Key {
+  const pk = table.primaryKey;
+  const v = coerceText(text, scalarType(table.attribute(pk)), pk, true);
+  const id = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' ? v : text;
+  if (typeof id === 'string' && Buffer.byteLength(id) > MAX_KEY_BYTES) throw weftError('PRIMARY_KEY_TOO_LARGE', Buffer.byteLength(id));
+  return id as Key;
+}
+
+/** A primary key given in a body: string, number or array of them. */
+function bodyKey(v: unknown): Key | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' || typeof v === 'number') {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw weftError('INVALID_PRIMARY_KEY_TYPE', 'number');
+    if (typeof v === 'string' && (v === '' || Buffer.byteLength(v) > MAX_KEY_BYTES)) throw weftError('PRIMARY_KEY_TOO_LARGE', Buffer.byteLength(v));
+    return v;
+  }
+  if (Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string' || typeof p === 'number')) return v as Key;
+  throw weftError('INVALID_PRIMARY_KEY_TYPE', Array.isArray(v) ? 'array' : typeof v);
+}
+
+function etagOf(rec: Rec): string {
+  return `"${createHash('sha256').update(pack(rec)).digest('base64url').slice(0, 10)}"`;
+}
+
+function checkTypes(table: Table, record: Rec): void {
+  const problems = checkRecordTypes(table.def, record);
+  if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
+}
+
+/** Stamp @createdTime/@updatedTime with the transaction time, as a Date or ISO string when so declared. */
+function stamp(txn: WriteTxn, table: Table, record: Rec, prev: Rec | undefined): void {
+  txn.stampTimes(table, record, prev);
+  for (const a of table.def.attributes) {
+    if (!a.assigned_created_time && !a.assigned_updated_time) continue;
+    const v = record[a.attribute];
+    if (typeof v !== 'number') continue;
+    if (a.type === 'Date') record[a.attribute] = new Date(v);
+    else if (a.type === 'String') record[a.attribute] = new Date(v).toISOString();
+  }
+}
+
+function describe(table: Table, resource: TableResource, x: Exchange): Rec {
+  const db = x.deps.storage.database(resource.database);
+  const attributes = table.def.attributes.map((a) => {
+    const o: Rec = { name: a.attribute };
+    if (a.type) o.type = a.type;
+    if (a.elements) o.elements = a.elements;
+    if (a.is_primary_key) o.isPrimaryKey = true;
+    if (a.indexed && !a.is_primary_key) o.indexed = true;
+    if (a.nullable === false) o.nullable = false;
+    if (a.assigned_created_time) o.assignCreatedTime = true;
+    if (a.assigned_updated_time) o.assignUpdatedTime = true;
+    return o;
+  });
+  const auditSize = db ? ((db.auditStore.getStats() as { entryCount?: number }).entryCount ?? 0) : 0;
+  return { records: './', name: table.name, database: resource.database, auditSize, attributes };
+}
+
+function csvColumnsFor(table: Table, select: ReturnType<typeof tableQuery>['select']): string[] {
+  if (!select) return table.attributeNames();
+  return select.kind === 'value' ? [select.name] : select.names;
+}
+
+function tableOf(x: Exchange, r: TableResource): Table {
+  const t = x.deps.storage.database(r.database)?.table(r.table);
+  if (!t) throw weftError('NOT_FOUND');
+  return t;
+}
+
+function collectionQuery(table: Table, x: Exchange, prefix: string | undefined) {
+  const tq = tableQuery(table, parseQuery(x.search));
+  if (prefix !== undefined) {
+    const c: Condition = { attribute: table.primaryKey, comparator: 'starts_with', value: prefix };
+    tq.tree = tq.tree ? { operator: 'and', conditions: [c, tq.tree] } as ConditionGroup : c;
+  }
+  return tq;
+}
+
+async function handleTable(x: Exchange, r: TableResource, rest: string): Promise<void> {
+  const method = x.req.method!;
+  const table = tableOf(x, r);
+  const target = parseTarget(rest, x, table);
+  const { database } = r;
+  const db = x.deps.storage.database(database)!;
+  const username = x.user?.username;
+  const notAllowed = (verb: string, allow: string) =>
+    withHeaders(weftError('REST_METHOD_NOT_ALLOWED', r.typeName, verb.toLowerCase(), method), { Allow: allow });
+
+  switch (method) {
+    case 'GET': case 'HEAD': case 'QUERY': {
+      checkTableAccess(x.user, database, table.name, 'read');
+      if (target.kind === 'describe') return send(x, 200, describe(table, r, x));
+      if (target.kind === 'collection') {
+        const tq = collectionQuery(table, x, target.prefix);
+        const project = projector(table, tq.select);
+        const results = search(table, tq.tree, tq.options);
+        return send(x, 200, (function* () { for (const rec of results) yield project(rec); })(), {}, csvColumnsFor(table, tq.select));
+      }
+      const id = coerceId(table, target.idText);
+      const rec = table.get(id);
+      if (rec === undefined) return send(x, 404, undefined);
+      if (target.property) return send(x, 200, rec[target.property] ?? null);
+      const etag = etagOf(rec);
+      if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ETag: etag });
+      return send(x, 200, rec, { ETag: etag });
+    }
+    case 'PUT': {
+      if (target.kind !== 'record' || target.property) throw notAllowed('put', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
+      checkTableAccess(x.user, database, table.name, 'update');
+      const id = coerceId(table, target.idText);
+      const body = await readRecordBody(x);
+      const record: Rec = { ...body, [table.primaryKey]: id };
+      checkTypes(table, record);
+      await db.transact((txn) => {
+        const t = txn.table(table.name) ?? table;
+        const prev = txn.get(t, id);
+        stamp(txn, t, record, prev);
+        txn.put(t, id, record, 'put', prev ?? null);
+      }, username);
+      return send(x, 204, undefined);
+    }
+    case 'PATCH': {
+      if (target.kind !== 'record' || target.property) throw notAllowed('patch', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
+      checkTableAccess(x.user, database, table.name, 'update');
+      const id = coerceId(table, target.idText);
+      const body = await readRecordBody(x);
+      await db.transact((txn) => {
+        const t = txn.table(table.name) ?? table;
+        const prev = txn.get(t, id);
+        const record: Rec = { ...(prev ?? {}), ...body, [t.primaryKey]: id };
+        checkTypes(t, record);
+        stamp(txn, t, record, prev);
+        txn.put(t, id, record, 'patch', prev ?? null);
+      }, username);
+      return send(x, 204, undefined);
+    }
+    case 'POST': {
+      if (target.kind === 'record') throw notAllowed('post', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS, TRACE');
+      checkTableAccess(x.user, database, table.name, 'insert');
+      const body = await readRecordBody(x);
+      const given = bodyKey(body[table.primaryKey]);
+      const record: Rec = { ...body };
+      if (given === undefined) delete record[table.primaryKey];
+      checkTypes(table, record);
+      const { result: id } = await db.transact((txn) => {
+        const t = txn.table(table.name) ?? table;
+        const key = given ?? txn.newId(t);
+        if (given !== undefined && txn.get(t, key) !== undefined) throw weftError('REST_RECORD_EXISTS');
+        record[t.primaryKey] = key;
+        stamp(txn, t, record, undefined);
+        txn.put(t, key, record, 'insert', null);
+        return key;
+      }, username);
+      return send(x, 201, id, { Location: String(id) });
+    }
+    case 'DELETE': {
+      checkTableAccess(x.user, database, table.name, 'delete');
+      if (target.kind === 'record') {
+        if (target.property) throw notAllowed('delete', 'GET, HEAD, OPTIONS, TRACE');
+        const id = coerceId(table, target.idText);
+        await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); }, username);
+        return send(x, 200, true);
+      }
+      const tq = collectionQuery(table, x, target.kind === 'collection' ? target.prefix : undefined);
+      await db.transact((txn) => {
+        const t = txn.table(table.name) ?? table;
+        const ids: Key[] = [];
+        for (const rec of search(t, tq.tree, tq.options)) ids.push(rec[t.primaryKey] as Key);
+        for (const id of ids) txn.remove(t, id);
+      }, username);
+      return send(x, 200, true);
+    }
+    default:
+      return generalMethod(x, method);
+  }
+}
+
+/** Methods every resource answers the same way (spec §4.3). */
+export function generalMethod(x: Exchange, method: string): Promise<void> {
+  switch (method) {
+    case 'OPTIONS': return send(x, 204, undefined, { Allow: ALLOW_ALL });
+    case 'TRACE': return send(x, 200, 'HarperDB is the terminating server');
+    case 'BREW': return send(x, 418, "HarperDB is short and stout and can't brew coffee");
+    default: throw weftError('REST_METHOD_NOT_RECOGNIZED', method);
+  }
+}
+
+export function createRestHandler(deps: RestDeps) {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const match = deps.resources.match(pathname);
+    if (!match) return deps.notFound(req, res);
+    const x: Exchange = {
+      req, res, deps, started: performance.now(), format: 'json', user: null, requestId: randomUUID(), search: q < 0 ? '' : url.slice(q + 1),
+    };
+    res.setHeader('Server', 'HarperDB');
+    res.setHeader('Vary', 'Accept, Accept-Encoding');
+    try {
+      const method = req.method ?? 'GET';
+      if (cors(req, res, deps.config) && method === 'OPTIONS' && req.headers['access-control-request-method']) {
+        res.setHeader('Access-Control-Allow-Methods', 'POST, GET, PUT, DELETE, PATCH, OPTIONS');
+        res.setHeader('Access-Control-Allow-Headers', deps.config.http.corsAccessControlAllowHeaders);
+        res.writeHead(200).end();
+        return;
+      }
+      x.format = negotiate(req.headers.accept);
+      if (method === 'OPTIONS' || method === 'TRACE' || method === 'BREW') return await generalMethod(x, method);
+      x.user = await authenticate(req, deps);
+      const { resource, rest } = match;
+      switch (resource.kind) {
+        case 'conflict': throw weftError('REST_CONFLICTING_PATHS', '/' + resource.path);
+        case 'table': return await handleTable(x, resource, rest);
+        case 'custom': return await handleCustom(x, resource as CustomResource, rest);
+      }
+    } catch (err) {
+      sendError(x, err);
+    }
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The map of exported resources of one serving thread: URL path -> table export or custom resource class
+ * (spec §4.1). Matching is case-sensitive and picks the longest registered prefix by path segment; two different
+ * resources on one path make that path answer 500 `Conflicting paths for <path>`.
+ */
+export interface TableResource {
+  kind: 'table';
+  /** Export name = the URL path without the leading slash ('' = the application root). */
+  path: string;
+  database: string;
+  table: string;
+  typeName: string;
+}
+
+export interface CustomResource {
+  kind: 'custom';
+  path: string;
+  name: string;
+  /** The exported class (or object with static methods). */
+  cls: any;
+}
+
+export interface ConflictResource { kind: 'conflict'; path: string }
+
+export type ExportedResource = TableResource | CustomResource | ConflictResource;
+
+function same(a: ExportedResource, b: ExportedResource): boolean {
+  if (a.kind === 'table' && b.kind === 'table') return a.database === b.database && a.table === b.table;
+  if (a.kind === 'custom' && b.kind === 'custom') return a.cls === b.cls;
+  return false;
+}
+
+export class ResourceMap {
+  private readonly byPath = new Map<string, ExportedResource>();
+
+  add(r: ExportedResource): void {
+    const prev = this.byPath.get(r.path);
+    if (prev && !same(prev, r)) this.byPath.set(r.path, { kind: 'conflict', path: r.path });
+    else this.byPath.set(r.path, r);
+  }
+
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  all(): ExportedResource[] {
+    return [...this.byPath.values()];
+  }
+
+  /** The resource for a URL pathname and the rest of the path after its prefix ('' , '/', '/<id>'...). */
+  match(pathname: string): { resource: ExportedResource; rest: string } | undefined {
+    const trimmed = pathname.startsWith('/') ? pathname.slice(1) : pathname;
+    const segments = trimmed.split('/');
+    for (let k = segments.length; k >= 1; k--) {
+      const key = segments.slice(0, k).join('/');
+      const r = key ? this.byPath.get(key) : undefined;
+      if (r) return { resource: r, rest: trimmed.slice(key.length) };
+    }
+    const root = this.byPath.get('');
+    if (root) return { resource: root, rest: '/' + trimmed };
+    return undefined;
+  }
+}
