@@ -1,19 +1,21 @@
 /** insert / update / upsert / delete (spec §2.8, §3.2): every request is one transaction. */
 import { weftError } from '../errors/index.js';
-import { checkRecordTypes, type Key, type Rec, type Table, type WriteTxn } from '../storage/index.js';
+import {
+  checkRecordTypes, type Database, type Key, type Rec, type Table, type TransactResult, type WriteTxn,
+} from '../storage/index.js';
 import { isSuperUser } from '../auth/types.js';
 import { assertWritable, databaseName, resolveTable, tableName } from './validate.js';
 import type { Handler } from './types.js';
 
-type WriteOp = 'insert' | 'update' | 'upsert';
+export type WriteOp = 'insert' | 'update' | 'upsert';
 const MAX_KEY_BYTES = 1978;
 
-function checkAttributeName(name: string): void {
+export function checkAttributeName(name: string): void {
   if (name === '' || name === 'null' || name === 'undefined') throw weftError('INVALID_ATTRIBUTE_NAME', name);
   if (name.trim() === '') throw weftError('ATTRIBUTE_NAME_BLANK');
 }
 
-function checkNewAttributeName(name: string): void {
+export function checkNewAttributeName(name: string): void {
   if (name.includes('/') || name.includes('`')) throw weftError('ATTRIBUTE_NAME_CHARS');
   if (Buffer.byteLength(name) > 250) throw weftError('ATTRIBUTE_NAME_TOO_LONG', name);
 }
@@ -62,27 +64,7 @@ function write(op: WriteOp): Handler {
       if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
     }
 
-    const { result, txnTime } = await database.transact((txn) => {
-      let t = txn.table(table);
-      if (!t) throw weftError('TABLE_NOT_FOUND', db, table).withStatus(400);
-      let newAttributes: string[] = [];
-      if (!t.def.schemaDefined) {
-        const unknown = new Set<string>();
-        for (const r of records) for (const k of Object.keys(r)) if (!t.hasAttribute(k)) unknown.add(k);
-        for (const k of unknown) checkNewAttributeName(k);
-        if (unknown.size) {
-          newAttributes = txn.addAttributes(t, unknown);
-          t = txn.table(table)!;
-        }
-      }
-      const written: Key[] = [];
-      const skipped: Key[] = [];
-      for (let i = 0; i < records.length; i++) {
-        const outcome = writeOne(txn, t, op, records[i]!, keys[i]);
-        (outcome.written ? written : skipped).push(outcome.id);
-      }
-      return { written, skipped, newAttributes, schemaDefined: t.def.schemaDefined };
-    }, ctx.user?.username);
+    const { result, txnTime } = await writeRecords(database, db, table, op, records, keys, ctx.user?.username);
     if (result.newAttributes.length) services.cluster.schemaChanged(db);
 
     const total = records.length;
@@ -96,6 +78,39 @@ function write(op: WriteOp): Handler {
     else body.upserted_hashes = result.written;
     return body;
   };
+}
+
+export interface WriteOutcome { written: Key[]; skipped: Key[]; newAttributes: string[]; schemaDefined: boolean }
+
+/**
+ * The write core shared by the insert/update/upsert operations and bulk loads: one atomic transaction that adds
+ * unknown attributes to a dynamic table and applies every record in order. The caller has validated the records
+ * (names, keys, declared types) and resolved `keys[i]` = the record's primary key or undefined (generate one).
+ */
+export function writeRecords(
+  database: Database, db: string, table: string, op: WriteOp, records: Rec[], keys: Array<Key | undefined>, user?: string,
+): Promise<TransactResult<WriteOutcome>> {
+  return database.transact((txn) => {
+    let t = txn.table(table);
+    if (!t) throw weftError('TABLE_NOT_FOUND', db, table).withStatus(400);
+    let newAttributes: string[] = [];
+    if (!t.def.schemaDefined) {
+      const unknown = new Set<string>();
+      for (const r of records) for (const k of Object.keys(r)) if (!t.hasAttribute(k)) unknown.add(k);
+      for (const k of unknown) checkNewAttributeName(k);
+      if (unknown.size) {
+        newAttributes = txn.addAttributes(t, unknown);
+        t = txn.table(table)!;
+      }
+    }
+    const written: Key[] = [];
+    const skipped: Key[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const outcome = writeOne(txn, t, op, records[i]!, keys[i]);
+      (outcome.written ? written : skipped).push(outcome.id);
+    }
+    return { written, skipped, newAttributes, schemaDefined: t.def.schemaDefined };
+  }, user);
 }
 
 /** Apply one record of a request (later records see earlier ones: they run in the same transaction). */
