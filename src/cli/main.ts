@@ -13,6 +13,8 @@ import { Supervisor } from '../threads/index.js';
 import { OPERATIONS } from '../operations/index.js';
 import { LmdbStorage } from '../storage/index.js';
 import { ensureSystemDatabase, type HashFunction } from '../auth/index.js';
+import minimist from 'minimist';
+import { loadFile } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(here, '../../bin/weft.js');
@@ -32,6 +34,8 @@ Commands:
   status           print whether the server runs
   install          create the root (config, system database, admin user) and exit
   version          print the version
+  load <file.csv|file.json> --database D --table T [--action insert|update|upsert]
+                   stream a file into the running local server, with a progress bar on stderr
   <operation> key=value ...   send one Operations API request to the local server, print the answer
                               (json=true prints JSON instead of YAML)
 
@@ -217,9 +221,35 @@ async function install(argv: string[]): Promise<void> {
   out('HarperDB installation was successful.');
 }
 
+async function load(argv: string[]): Promise<void> {
+  const args = minimist(argv, { string: ['database', 'schema', 'table', 'action', '_'] });
+  const file = args._.find((a) => a !== 'load');
+  const database = args.database ?? args.schema ?? 'data';
+  const action = (args.action ?? 'insert') as 'insert' | 'update' | 'upsert';
+  if (!file || !args.table) { console.error('Usage: weft load <file.csv|file.json> --database D --table T [--action insert|update|upsert]'); process.exit(1); }
+  if (!['insert', 'update', 'upsert'].includes(action)) { console.error('Action is required and must be either insert, update, or upsert'); process.exit(1); }
+  if (!fs.existsSync(file)) { console.error(`No such file or directory ${file}`); process.exit(1); }
+  const root = resolveRootPath({ argv: argv.filter((a) => /^--[A-Z_]+=/.test(a)) });
+  if (!alive(readPid(root))) { console.error('HarperDB must be running to perform this operation'); process.exit(1); }
+  let socketPath = path.join(root, 'operations-server');
+  try { socketPath = loadConfigSilently(root) ?? socketPath; } catch { /* default */ }
+  if (!fs.existsSync(socketPath)) { console.error('No domain socket found, unable to perform this operation'); process.exit(1); }
+  try {
+    const s = await loadFile({ file, database, table: String(args.table), action, socketPath });
+    const verb = action === 'insert' ? 'inserted' : action === 'update' ? 'updated' : 'upserted';
+    out(`${verb} ${s.written} of ${s.total} records into ${database}.${args.table} (${s.skipped} skipped, ${s.rejectedCount} rejected)`);
+    for (const r of s.rejected.slice(0, 20)) out(`  line ${r.line}: ${r.error}`);
+    if (s.rejectedCount) process.exitCode = 1;
+  } catch (err) {
+    console.error(`\nload failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const first = argv.find((a) => !a.startsWith('-'));
   const command = first?.toLowerCase();
+  if (command === 'load') return load(argv);
   if (argv.some((a) => CLI_OPERATIONS.has(a))) return operation(argv);
   switch (command) {
     case undefined: return runForeground(argv, false);

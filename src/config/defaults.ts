@@ -109,6 +109,10 @@ export const DEFAULT_CONFIG = {
     failOver: true,
     shard: null as unknown,
   },
+  jobs: {
+    // worker threads of the background pool (CSV loads, exports); null = one per CPU core, at least 1
+    poolSize: null as number | null,
+  },
   serialization: { bigInt: true },
   ignoreScripts: false,
 };

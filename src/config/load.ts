@@ -113,6 +113,10 @@ export function validateConfig(raw: Record<string, any>): void {
   if (count !== undefined && count !== null && !(Number.isInteger(count) && (count as number) >= 0 && (count as number) <= 256)) {
     problems.push("'threads.count' must be an integer from 0 to 256");
   }
+  const poolSize = getPath(raw, 'jobs.poolSize');
+  if (poolSize !== undefined && poolSize !== null && !(Number.isInteger(poolSize) && (poolSize as number) >= 1 && (poolSize as number) <= 256)) {
+    problems.push("'jobs.poolSize' must be an integer from 1 to 256");
+  }
   const level = getPath(raw, 'logging.level');
   if (level !== undefined && !LEVELS.includes(String(level))) problems.push(`'logging.level' must be one of ${LEVELS.join(', ')}`);
   for (const p of ['authentication.authorizeLocal', 'authentication.enableSessions', 'logging.auditLog', 'storage.writeAsync']) {

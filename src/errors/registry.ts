@@ -84,6 +84,21 @@ export const registry = {
   CONFIG_VALIDATION: e(400, (detail: string) => `HarperDB config file validation error: ${detail}`),
   NOT_IMPLEMENTED: e(400, (op: string) => `Operation '${op}' is not supported by this version of Weft yet`),
   RESTRICTED_OPERATION: e(403, (handler: string) => `Operation '${handler}' is restricted to 'super_user' roles`),
+  // bulk load, export and jobs
+  INVALID_ACTION: e(400, () => 'Action is required and must be either insert, update, or upsert'),
+  NO_SUCH_FILE: e(400, (p: string) => `No such file or directory ${p}`),
+  PERMISSION_DENIED: e(400, (p: string) => `Permission denied ${p}`),
+  INVALID_URL: e(400, () => "'csv_url' must be a valid url"),
+  INVALID_COLUMN_NAME: e(400, (c: string) => `Invalid column name '${c}', cancelling load operation`),
+  INVALID_ATTRIBUTE_VALUE: e(400, (name: string, value: string, type: string) =>
+    `Invalid value for attribute ${name}: "${value}", expecting ${type}`),
+  INVALID_DATE: e(400, () => 'Invalid date, must be in ISO-8601 format (YYYY-MM-DD).'),
+  NO_CREATED_TIME: e(400, () =>
+    "Table must have a '__createdtime__' attribute or @createdTime timestamp defined to perform this operation"),
+  INVALID_EXPORT_FORMAT: e(400, () => "'format' must be one of [json, csv]"),
+  INVALID_SEARCH_OPERATION: e(400, () =>
+    "'search_operation.operation' must be one of [search_by_hash, search_by_id, search_by_value, search_by_conditions, sql]"),
+  NOT_A_DIRECTORY: e(400, (p: string) => `Path ${p} is not a directory`),
   // server
   WRITE_QUEUE_FULL: e(503, (ms: number) => `Write queue is older than ${ms} ms, try again later`),
   SERVICE_UNAVAILABLE: e(503, () => 'Service unavailable, exceeded request queue limit'),

@@ -1,6 +1,8 @@
 /** insert / update / upsert / delete (spec §2.8, §3.2): every request is one transaction. */
 import { weftError } from '../errors/index.js';
-import { checkRecordTypes, type Key, type Rec, type Table, type WriteTxn } from '../storage/index.js';
+import {
+  checkRecordTypes, type Database, type Key, type Rec, type Table, type TransactResult, type WriteTxn,
+} from '../storage/index.js';
 import { isSuperUser } from '../auth/types.js';
 import { assertWritable, databaseName, resolveTable, tableName } from './validate.js';
 import type { Handler } from './types.js';
@@ -8,12 +10,12 @@ import type { Handler } from './types.js';
 export type WriteOp = 'insert' | 'update' | 'upsert';
 const MAX_KEY_BYTES = 1978;
 
-function checkAttributeName(name: string): void {
+export function checkAttributeName(name: string): void {
   if (name === '' || name === 'null' || name === 'undefined') throw weftError('INVALID_ATTRIBUTE_NAME', name);
   if (name.trim() === '') throw weftError('ATTRIBUTE_NAME_BLANK');
 }
 
-function checkNewAttributeName(name: string): void {
+export function checkNewAttributeName(name: string): void {
   if (name.includes('/') || name.includes('`')) throw weftError('ATTRIBUTE_NAME_CHARS');
   if (Buffer.byteLength(name) > 250) throw weftError('ATTRIBUTE_NAME_TOO_LONG', name);
 }
@@ -108,10 +110,17 @@ function write(op: WriteOp): Handler {
     const { database, table: t0 } = resolveTable(services, db, table, 400);
     const records = parseRecords(req);
     const keys = checkRecords(t0, op, records);
-    const { result, txnTime } = await database.transact((txn) => applyWrites(txn, db, table, op, records, keys), ctx.user?.username);
+    const { result, txnTime } = await writeRecords(database, db, table, op, records, keys, ctx.user?.username);
     if (result.newAttributes.length) services.cluster.schemaChanged(db);
     return writeResponse(op, result, records.length, txnTime);
   };
+}
+
+/** insert/update/upsert of checked records as one atomic transaction (used by the operations and bulk loads). */
+export function writeRecords(
+  database: Database, db: string, table: string, op: WriteOp, records: Rec[], keys: Array<Key | undefined>, user?: string,
+): Promise<TransactResult<WriteOutcome>> {
+  return database.transact((txn) => applyWrites(txn, db, table, op, records, keys), user);
 }
 
 /** Apply one record of a request (later records see earlier ones: they run in the same transaction). */

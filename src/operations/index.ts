@@ -11,10 +11,13 @@ import * as data from './data.js';
 import * as searchOps from './search.js';
 import * as system from './system.js';
 import { executeSql } from '../sql/index.js';
+import * as jobs from '../jobs/index.js';
 import type { Handler, OperationRequest, ServerServices } from './types.js';
 
 export type { ServerServices, ClusterBridge, ThreadInfo, UserDirectory, OperationRequest } from './types.js';
 export { OPERATIONS, canonicalOperation, type OperationName } from './catalog.js';
+export { writeRecords, checkKey, checkAttributeName, checkNewAttributeName, type WriteOp, type WriteOutcome } from './data.js';
+export { assertWritable, databaseName, optionalInteger, requireString, resolveTable, tableName } from './validate.js';
 
 const later = (op: string): Handler => () => { throw weftError('NOT_IMPLEMENTED', op); };
 
@@ -27,12 +30,12 @@ const HANDLERS: Record<OperationName, Handler> = {
   search_by_conditions: searchOps.searchByConditions, search: later('search'), sql: (req, ctx, services) => executeSql(req.sql, {
     storage: services.storage, schemaChanged: (db) => services.cluster.schemaChanged(db),
   }, ctx.user?.username),
-  csv_data_load: later('csv_data_load'), csv_file_load: later('csv_file_load'), csv_url_load: later('csv_url_load'),
-  import_from_s3: later('import_from_s3'), export_local: later('export_local'), export_to_s3: later('export_to_s3'),
-  delete_records_before: later('delete_records_before'), delete_audit_logs_before: later('delete_audit_logs_before'),
-  delete_transaction_logs_before: later('delete_transaction_logs_before'), get_job: later('get_job'),
-  search_jobs_by_start_date: later('search_jobs_by_start_date'), read_audit_log: later('read_audit_log'),
-  read_transaction_log: later('read_transaction_log'),
+  csv_data_load: jobs.csvDataLoad, csv_file_load: jobs.csvFileLoad, csv_url_load: jobs.csvUrlLoad,
+  import_from_s3: later('import_from_s3'), export_local: jobs.exportLocal, export_to_s3: later('export_to_s3'),
+  delete_records_before: jobs.deleteRecordsBefore, delete_audit_logs_before: later('delete_audit_logs_before'),
+  delete_transaction_logs_before: later('delete_transaction_logs_before'), get_job: jobs.getJob,
+  search_jobs_by_start_date: jobs.searchJobsByStartDate, read_audit_log: jobs.readAuditLog,
+  read_transaction_log: jobs.readTransactionLog,
   add_user: later('add_user'), alter_user: later('alter_user'), drop_user: later('drop_user'), list_users: later('list_users'),
   user_info: (_req, ctx) => ctx.user, add_role: later('add_role'), alter_role: later('alter_role'),
   drop_role: later('drop_role'), list_roles: later('list_roles'),

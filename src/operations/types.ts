@@ -2,6 +2,7 @@ import type { WeftConfig } from '../config/index.js';
 import type { LmdbStorage } from '../storage/index.js';
 import type { RequestContext } from '../auth/types.js';
 import type { OperationName } from './catalog.js';
+import type { PoolTask } from '../pool/index.js';
 
 export type OperationRequest = Record<string, unknown> & { operation: OperationName };
 
@@ -31,6 +32,8 @@ export interface ClusterBridge {
   restartProcess(): void;
   restartWorkers(): Promise<void>;
   threadInfo(): Promise<ThreadInfo[]>;
+  /** Run a task in the process's background pool (CSV loads, exports); resolves with the task's result. */
+  runTask(task: PoolTask): Promise<unknown>;
   /** Test hook (only when WEFT_TEST_HOOKS is set): crash the current worker. */
   crashWorker?(): void;
 }

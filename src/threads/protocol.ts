@@ -4,6 +4,7 @@
  */
 import type { WireError } from '../errors/index.js';
 import type { ThreadInfo } from '../operations/index.js';
+import type { PoolTask } from '../pool/index.js';
 
 export interface ListenSpec {
   name: 'operations' | 'http';
@@ -43,6 +44,8 @@ export type WorkerMessage =
   | { type: 'restart-process' }
   | { type: 'restart-workers'; requestId: number }
   | { type: 'thread-info-request'; requestId: number }
+  /** Run a task in the process's background pool; answered with a 'reply' when the task ends. */
+  | { type: 'run-task'; requestId: number; task: PoolTask }
   | { type: 'thread-info'; requestId: number; info: ThreadInfo }
   | { type: 'ack'; requestId: number }
   | { type: 'drained' };

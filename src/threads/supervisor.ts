@@ -11,7 +11,10 @@ import { ensureSystemDatabase, type HashFunction } from '../auth/index.js';
 import { WeftRuntime } from '../server/runtime.js';
 import { parsePort, releasePort, reservePort } from '../server/listen.js';
 import { TxnClock } from '../storage/index.js';
+import { TaskPool } from '../pool/index.js';
+import { JobStore } from '../jobs/index.js';
 import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
+import type { PoolTask } from '../pool/index.js';
 import type { ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import { threadInfoOf } from './thread-info.js';
 import { componentFolders, ensureTables, readApplication } from '../components/index.js';
@@ -60,6 +63,8 @@ function linkPackage(appDir: string): void {
 export class Supervisor {
   loaded!: LoadedConfig;
   private mainRuntime?: WeftRuntime;
+  /** One background pool per process (not per worker): its threads are bounded by jobs.poolSize in total. */
+  private pool?: TaskPool;
   private slots: Slot[] = [];
   private reserved: number[] = [];
   private listeners: ListenSpec[] = [];
@@ -102,6 +107,12 @@ export class Supervisor {
     const install = await ensureSystemDatabase(this.mainRuntime.storage, {
       username: input('HDB_ADMIN_USERNAME'), password: input('HDB_ADMIN_PASSWORD'),
       hashFunction: config.authentication.hashFunction as HashFunction, version: this.opts.version,
+    });
+    // nothing runs yet: any job still marked CREATED/IN_PROGRESS was cut short by the previous process
+    await new JobStore(this.mainRuntime.storage).failInterrupted();
+    this.pool = new TaskPool({
+      config, configFile: this.loaded.configFile, rootPath, version: this.opts.version, startedAt: this.startedAt,
+      clock: this.clock.buffer,
     });
     if (install.generatedPassword) {
       this.print(`Created super user '${install.adminUser}' with password: ${install.generatedPassword}`);
@@ -273,6 +284,9 @@ export class Supervisor {
       case 'thread-info-request':
         reply(msg.requestId, await this.threadInfo());
         break;
+      case 'run-task':
+        this.runTask(msg.task).then((v) => reply(msg.requestId, v), (e) => reply(msg.requestId, undefined, e));
+        break;
       case 'ack':
         this.answer(msg.requestId);
         break;
@@ -303,7 +317,13 @@ export class Supervisor {
       restartProcess: () => void this.restartProcess(),
       restartWorkers: () => this.restartWorkers(),
       threadInfo: () => this.threadInfo(),
+      runTask: (task) => this.runTask(task),
     };
+  }
+
+  runTask(task: PoolTask): Promise<unknown> {
+    if (!this.pool) return Promise.reject(new Error('the background pool is not running'));
+    return this.pool.run(task);
   }
 
   /** Drain a worker: it stops accepting, finishes in-flight requests and exits. */
@@ -343,6 +363,9 @@ export class Supervisor {
 
   private async stopAll(): Promise<void> {
     this.stopping = true;
+    // running jobs stop at their next batch boundary and record what they wrote
+    await this.pool?.close(5_000);
+    this.pool = undefined;
     await Promise.all(this.slots.map((s) => (s.worker ? this.retire(s, s.worker) : undefined)));
     this.slots = [];
     await this.mainRuntime?.close();

@@ -15,15 +15,15 @@ const port = parentPort!;
 let nextRequest = 1;
 const pending = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
 
-function send(msg: WorkerMessage): void {
-  port.postMessage(msg);
+function send(msg: WorkerMessage, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer);
 }
 
-function request<T>(make: (requestId: number) => WorkerMessage): Promise<T> {
+function request<T>(make: (requestId: number) => WorkerMessage, transfer?: ArrayBuffer[]): Promise<T> {
   const requestId = nextRequest++;
   return new Promise<T>((resolve, reject) => {
     pending.set(requestId, { resolve, reject });
-    send(make(requestId));
+    send(make(requestId), transfer);
   });
 }
 
@@ -34,6 +34,9 @@ const cluster: ClusterBridge = {
   restartProcess: () => send({ type: 'restart-process' }),
   restartWorkers: () => request<void>((requestId) => ({ type: 'restart-workers', requestId })),
   threadInfo: () => request<ThreadInfo[]>((requestId) => ({ type: 'thread-info-request', requestId })),
+  // inline payloads are moved to the main thread, which moves them on into the pool
+  runTask: (task) => request<unknown>((requestId) => ({ type: 'run-task', requestId, task }),
+    task.kind === 'job' && task.data ? [task.data.buffer as ArrayBuffer] : undefined),
 };
 
 const runtime = new WeftRuntime({

@@ -1,0 +1,43 @@
+/**
+ * Pool thread entry (piscina). Module-level state is allowed here only: this file *is* the thread. It opens its own
+ * storage handles (lmdb-js shares the native environment within the process) and the shared transaction clock.
+ */
+import { workerData } from 'node:worker_threads';
+import { executeOperation, type ServerServices } from '../operations/index.js';
+import { runJob } from '../jobs/index.js';
+import { LmdbStorage, TxnClock } from '../storage/index.js';
+import type { WeftConfig } from '../config/index.js';
+import type { PoolTask, PoolWorkerData } from './types.js';
+
+const data = workerData as PoolWorkerData;
+const config = data.config as WeftConfig;
+const stopFlag = new Int32Array(data.stop);
+let services: ServerServices | undefined;
+
+function servicesOf(): ServerServices {
+  services ??= {
+    config, configFile: data.configFile, rootPath: data.rootPath, version: data.version, startedAt: data.startedAt,
+    storage: new LmdbStorage({
+      path: config.storage.path, clock: new TxnClock(data.clock), writeAsync: config.storage.writeAsync,
+      overlappingSync: config.storage.overlappingSync,
+    }),
+    users: { invalidate() {} },
+    // Serving threads re-read catalogs by version, so schema changes need no broadcast from here.
+    cluster: {
+      schemaChanged() {},
+      dropDatabase: () => Promise.reject(new Error('not available in the background pool')),
+      restartProcess() {},
+      restartWorkers: () => Promise.resolve(),
+      threadInfo: () => Promise.resolve([]),
+      runTask: () => Promise.reject(new Error('pool tasks cannot submit pool tasks')),
+    },
+  };
+  return services;
+}
+
+export default async function run(task: PoolTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'job':
+      return runJob(task, { services: servicesOf(), executeOperation, stopping: () => Atomics.load(stopFlag, 0) === 1 });
+  }
+}
