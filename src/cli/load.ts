@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { pack } from 'msgpackr';
+import { callLocal } from './local-client.js';
 import { columnConverters, rowToRecord, BATCH_ROWS } from '../jobs/index.js';
 import type { TableDef } from '../storage/index.js';
 
@@ -28,24 +28,7 @@ export interface LoadSummary { total: number; written: number; skipped: number; 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function post(socketPath: string, body: unknown): Promise<{ status: number; body: any }> {
-  const payload = pack(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      socketPath, agent, path: '/', method: 'POST',
-      headers: { 'Content-Type': 'application/x-msgpack', Accept: 'application/json', 'Content-Length': payload.length },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try { parsed = JSON.parse(text); } catch { /* keep text */ }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return callLocal(socketPath, body, { encoding: 'msgpack', agent });
 }
 
 function mb(n: number): string {

@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { callLocal } from './local-client.js';
 import { loadConfig, resolveRootPath, configFileFor } from '../config/index.js';
 import { Supervisor } from '../threads/index.js';
 import { OPERATIONS } from '../operations/index.js';
@@ -154,24 +154,7 @@ function status(argv: string[]): void {
   out(YAML.stringify({ harperdb: { status: state, ...(state === 'running' ? { pid } : {}) }, replication: [] }).trimEnd());
 }
 
-/** POST one operation to the local server over its unix socket (requests there run as super user). */
-export function callLocal(socketPath: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const req = http.request({ socketPath, path: '/', method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try { parsed = JSON.parse(text); } catch { /* keep text */ }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+export { callLocal };
 
 async function operation(argv: string[]): Promise<void> {
   const body: Record<string, unknown> = {};

@@ -4,21 +4,11 @@
  */
 import { weftError } from '../errors/index.js';
 import type { AttributeDef } from '../storage/index.js';
+import { autoCast, parseIsoDate } from '../util/text-values.js';
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const AUTO_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const INTEGER = /^-?\d+$/;
 const BASE36 = /^-?\$[0-9a-z]+$/i;
 const NUMERIC = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
-
-function parseIsoDate(text: string): Date | undefined {
-  const m = ISO_DATE.exec(text);
-  if (!m) return undefined;
-  // a time without a zone is UTC (spec §3.5); a bare date already parses as UTC
-  const withZone = text.length > 10 && !m[1] ? `${text.replace(' ', 'T')}Z` : text.replace(' ', 'T');
-  const d = new Date(withZone);
-  return Number.isNaN(d.getTime()) ? undefined : d;
-}
 
 function parseBase36(text: string): number {
   const neg = text.startsWith('-');
@@ -26,21 +16,7 @@ function parseBase36(text: string): number {
   return neg ? -n : n;
 }
 
-/** Untyped / Any attributes: booleans, null, numbers and ISO dates are recognised; everything else stays a string. */
-export function autoCast(text: string): unknown {
-  switch (text) {
-    case 'true': case 'TRUE': return true;
-    case 'false': case 'FALSE': return false;
-    case 'null': case 'NULL': case 'undefined': return null;
-    case 'NaN': return NaN;
-  }
-  if (AUTO_NUMBER.test(text)) {
-    const n = Number(text);
-    if (Number.isSafeInteger(n) || !INTEGER.test(text)) return n;
-  }
-  const d = parseIsoDate(text);
-  return d ?? text;
-}
+export { autoCast };
 
 function invalid(name: string, text: string, type: string): never {
   throw weftError('REST_INVALID_VALUE', name, text, type);
