@@ -67,6 +67,23 @@ export const registry = {
   CONFIG_VALIDATION: e(400, (detail: string) => `HarperDB config file validation error: ${detail}`),
   NOT_IMPLEMENTED: e(400, (op: string) => `Operation '${op}' is not supported by this version of Weft yet`),
   RESTRICTED_OPERATION: e(403, (handler: string) => `Operation '${handler}' is restricted to 'super_user' roles`),
+  // users, roles, permissions, tokens (spec §2.6, §2.11, §2.12)
+  PERMISSION_DENIED: e(403, () => 'This operation is not authorized due to role restrictions and/or invalid database items'),
+  TIMESTAMP_WRITE: e(403, () =>
+    "Internal timestamp attributes - '__createdtime_' and '__updatedtime__' - cannot be inserted to or updated by HDB users."),
+  ROLE_VALIDATION: e(400, () => 'Errors in the role permissions JSON provided'),
+  ROLE_NAME_NOT_FOUND: e(404, (role: string) => `${role} role not found`),
+  DUPLICATE_ROLE_NAMES: e(409, (role: string) =>
+    `Multiple ${role} roles found.  Roles must have unique 'role' value. Please update and try again.`),
+  USER_EXISTS: e(409, (user: string) => `User ${user} already exists`),
+  USER_NOT_FOUND: e(404, (user: string) => `User ${user} does not exist`),
+  ALTER_USER_ROLE_NOT_FOUND: e(404, (role: string) => `Update failed.  Requested '${role}' role not found.`),
+  ROLE_EXISTS: e(409, (role: string) => `A role with name '${role}' already exists`),
+  INVALID_ROLE_ID: e(400, () => 'Invalid role id'),
+  ROLE_NOT_FOUND: e(404, () => 'Role not found'),
+  ROLE_IN_USE: e(409, (role: string) => `Cannot drop role ${role} as it has active user(s) tied to this role`),
+  INVALID_CREDENTIALS: e(401, () => 'invalid credentials'),
+  LOGIN_THROTTLED: e(429, (seconds: number) => `Too many failed login attempts. Try again in ${seconds} seconds.`),
   // server
   WRITE_QUEUE_FULL: e(503, (ms: number) => `Write queue is older than ${ms} ms, try again later`),
   SERVICE_UNAVAILABLE: e(503, () => 'Service unavailable, exceeded request queue limit'),

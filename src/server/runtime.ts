@@ -56,7 +56,11 @@ export class WeftRuntime {
       path: config.storage.path, clock: new TxnClock(opts.clock), writeAsync: config.storage.writeAsync,
       overlappingSync: config.storage.overlappingSync,
     });
-    this.users = new UserStore(this.storage, config.authentication.cacheTTL);
+    const auth = config.authentication;
+    this.users = new UserStore(this.storage, {
+      cacheTTL: auth.cacheTTL, rootPath: opts.rootPath, hashFunction: auth.hashFunction,
+      operationTokenTimeout: auth.operationTokenTimeout, refreshTokenTimeout: auth.refreshTokenTimeout, throttle: auth.throttle,
+    });
     this.services = {
       config, configFile: opts.configFile, rootPath: opts.rootPath, storage: this.storage, version: opts.version,
       startedAt: opts.startedAt, users: this.users, cluster: opts.cluster,
