@@ -108,8 +108,8 @@ export function authorizeOperation(req: OperationRequest, user: User | null, ser
       const db = databaseName(req), table = tableName(req);
       const actions: Action[] = op === 'upsert' ? ['insert', 'update'] : [op];
       const attributes = recordAttributes(req.records);
-      checkAccess(user, [{ database: db, table, actions, attributes, primaryKey: primaryKeyOf(services, db, table) }]);
       checkTimestampWrites(user, attributes);
+      checkAccess(user, [{ database: db, table, actions, attributes, primaryKey: primaryKeyOf(services, db, table) }]);
       return req;
     }
     case 'delete': {
