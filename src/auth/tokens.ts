@@ -85,7 +85,9 @@ export class TokenService {
 
   async sign(claims: { username: string; super_user: boolean }, kind: TokenKind, lifetimeMs: number): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    // jti: two tokens issued in the same second must differ, or a replaced refresh token would stay valid
     return new SignJWT({ username: claims.username, super_user: claims.super_user })
+      .setJti(randomUUID())
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
       .setSubject(kind)
       .setIssuedAt(now)
