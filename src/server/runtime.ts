@@ -75,6 +75,9 @@ export class WeftRuntime {
       keepAliveTimeout: net.keepAliveTimeout,
       headersTimeout: net.headersTimeout,
       requestTimeout: net.timeout,
+      // how often node enforces the two timeouts above; its 30 s default lets a slow-loris client hold a socket
+      // for up to 30 s past headersTimeout
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(net.headersTimeout / 4))),
       maxHeaderSize: cfg.maxHeaderSize,
     }, (req, res) => {
       this.inFlight++;
