@@ -162,3 +162,12 @@ test("another role's table cannot be read through search_by_conditions, search_b
   assert.equal(own.status, 200);
   assert.equal(own.body[0].code, 'top-secret');
 });
+
+test('a super user writing system.hdb_user directly also ends cached logins on every worker', async () => {
+  const keeper = { username: 'keeper', password: 'keeper-pw' };
+  const read = { operation: 'search_by_id', table: 'vault', ids: [1], get_attributes: ['id'] };
+  for (let i = 0; i < 10; i++) assert.equal((await freshConnection(read, keeper)).status, 200);
+  const upd = await server.op({ operation: 'update', database: 'system', table: 'hdb_user', records: [{ username: 'keeper', active: false }] });
+  assert.equal(upd.status, 200, JSON.stringify(upd.body));
+  for (let i = 0; i < 20; i++) assert.equal((await freshConnection(read, keeper)).status, 401);
+});

@@ -180,3 +180,14 @@ export function filterResult(req: OperationRequest, user: User | null, result: u
       return result;
   }
 }
+
+/**
+ * A super user may also write system.hdb_user / hdb_role with the plain data operations; those changes must end cached
+ * authentications everywhere just like add_user or alter_role do.
+ */
+export async function afterOperation(req: OperationRequest, services: ServerServices): Promise<void> {
+  if (!['insert', 'update', 'upsert', 'delete'].includes(req.operation) || req.database !== 'system') return;
+  if (req.table !== 'hdb_user' && req.table !== 'hdb_role') return;
+  await services.users.transact(() => undefined);
+  services.cluster.authChanged();
+}

@@ -6,7 +6,7 @@
 import { weftError } from '../errors/index.js';
 import type { RequestContext } from '../auth/types.js';
 import { canonicalOperation, type OperationName } from './catalog.js';
-import { authorizeOperation, filterResult } from './access.js';
+import { afterOperation, authorizeOperation, filterResult } from './access.js';
 import * as users from './users.js';
 import * as schema from './schema.js';
 import * as data from './data.js';
@@ -87,5 +87,7 @@ export function parseOperation(body: unknown): OperationRequest {
 
 export async function executeOperation(body: unknown, ctx: RequestContext, services: ServerServices): Promise<unknown> {
   const req = authorizeOperation(parseOperation(body), ctx.user, services);
-  return filterResult(req, ctx.user, await HANDLERS[req.operation](req, ctx, services));
+  const result = await HANDLERS[req.operation](req, ctx, services);
+  await afterOperation(req, services);
+  return filterResult(req, ctx.user, result);
 }
