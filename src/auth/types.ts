@@ -10,12 +10,19 @@ export interface Role {
 export interface User {
   username: string;
   active: boolean;
-  role: Role;
+  /** null when the user's role record does not exist (spec §2.6 item 2: such a user may do nothing). */
+  role: Role | null;
   __createdtime__?: number;
   __updatedtime__?: number;
 }
 
 export type Transport = 'http' | 'https' | 'unix' | 'internal';
+
+/** The parts of the transport request that operations such as login need (cookies, Origin/Host). */
+export interface RequestInfo {
+  headers: Record<string, string | string[] | undefined>;
+  secure: boolean;
+}
 
 export interface RequestContext {
   /** null only while a request is being authenticated or for operations that need no user. */
@@ -23,8 +30,12 @@ export interface RequestContext {
   ip: string;
   transport: Transport;
   requestId: string;
+  /** Set by transports that carry HTTP headers. */
+  request?: RequestInfo;
+  /** Headers an operation asks the transport to add to its response (Set-Cookie from login). */
+  responseHeaders?: Record<string, string | string[]>;
 }
 
 export function isSuperUser(user: User | null | undefined): boolean {
-  return Boolean(user?.role?.permission?.super_user);
+  return user?.role?.permission?.super_user === true;
 }

@@ -37,6 +37,8 @@ export const DEFAULT_CONFIG = {
     refreshTokenTimeout: '30d',
     hashFunction: 'sha256',
     cookie: { domains: null as string[] | null, expires: null as string | null },
+    // failed-login throttling per username and per client address (docs/security.md)
+    throttle: { maxFailuresPerUser: 10, maxFailuresPerAddress: 100, window: 300_000 /* ms */ },
   },
   operationsApi: {
     network: {

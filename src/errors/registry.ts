@@ -87,7 +87,7 @@ export const registry = {
   // bulk load, export and jobs
   INVALID_ACTION: e(400, () => 'Action is required and must be either insert, update, or upsert'),
   NO_SUCH_FILE: e(400, (p: string) => `No such file or directory ${p}`),
-  PERMISSION_DENIED: e(400, (p: string) => `Permission denied ${p}`),
+  FILE_PERMISSION_DENIED: e(400, (p: string) => `Permission denied ${p}`),
   INVALID_URL: e(400, () => "'csv_url' must be a valid url"),
   INVALID_COLUMN_NAME: e(400, (c: string) => `Invalid column name '${c}', cancelling load operation`),
   INVALID_ATTRIBUTE_VALUE: e(400, (name: string, value: string, type: string) =>
@@ -99,6 +99,23 @@ export const registry = {
   INVALID_SEARCH_OPERATION: e(400, () =>
     "'search_operation.operation' must be one of [search_by_hash, search_by_id, search_by_value, search_by_conditions, sql]"),
   NOT_A_DIRECTORY: e(400, (p: string) => `Path ${p} is not a directory`),
+  // users, roles, permissions, tokens (spec §2.6, §2.11, §2.12)
+  ROLE_PERMISSION_DENIED: e(403, () => 'This operation is not authorized due to role restrictions and/or invalid database items'),
+  TIMESTAMP_WRITE: e(403, () =>
+    "Internal timestamp attributes - '__createdtime_' and '__updatedtime__' - cannot be inserted to or updated by HDB users."),
+  ROLE_VALIDATION: e(400, () => 'Errors in the role permissions JSON provided'),
+  ROLE_NAME_NOT_FOUND: e(404, (role: string) => `${role} role not found`),
+  DUPLICATE_ROLE_NAMES: e(409, (role: string) =>
+    `Multiple ${role} roles found.  Roles must have unique 'role' value. Please update and try again.`),
+  USER_EXISTS: e(409, (user: string) => `User ${user} already exists`),
+  USER_NOT_FOUND: e(404, (user: string) => `User ${user} does not exist`),
+  ALTER_USER_ROLE_NOT_FOUND: e(404, (role: string) => `Update failed.  Requested '${role}' role not found.`),
+  ROLE_EXISTS: e(409, (role: string) => `A role with name '${role}' already exists`),
+  INVALID_ROLE_ID: e(400, () => 'Invalid role id'),
+  ROLE_NOT_FOUND: e(404, () => 'Role not found'),
+  ROLE_IN_USE: e(409, (role: string) => `Cannot drop role ${role} as it has active user(s) tied to this role`),
+  INVALID_CREDENTIALS: e(401, () => 'invalid credentials'),
+  LOGIN_THROTTLED: e(429, (seconds: number) => `Too many failed login attempts. Try again in ${seconds} seconds.`),
   // server
   WRITE_QUEUE_FULL: e(503, (ms: number) => `Write queue is older than ${ms} ms, try again later`),
   SERVICE_UNAVAILABLE: e(503, () => 'Service unavailable, exceeded request queue limit'),

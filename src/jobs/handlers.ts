@@ -62,7 +62,7 @@ export function csvFileLoad(req: OperationRequest, ctx: RequestContext, services
     fs.accessSync(file, fs.constants.R_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw weftError('PERMISSION_DENIED', file);
+    if (code === 'EACCES' || code === 'EPERM') throw weftError('FILE_PERMISSION_DENIED', file);
     throw weftError('NO_SUCH_FILE', file);
   }
   if (fs.statSync(file).isDirectory()) throw weftError('VALIDATION', `'file_path' ${file} is a directory, not a file`);
@@ -91,7 +91,7 @@ export function exportLocal(req: OperationRequest, ctx: RequestContext, services
   let stat: fs.Stats;
   try { stat = fs.statSync(dir); } catch { throw weftError('NO_SUCH_FILE', dir); }
   if (!stat.isDirectory()) throw weftError('NOT_A_DIRECTORY', dir);
-  try { fs.accessSync(dir, fs.constants.W_OK); } catch { throw weftError('PERMISSION_DENIED', dir); }
+  try { fs.accessSync(dir, fs.constants.W_OK); } catch { throw weftError('FILE_PERMISSION_DENIED', dir); }
   const filename = req.filename;
   if (filename !== undefined && filename !== null && (typeof filename !== 'string' || /[/\\]/.test(filename) || filename === '..')) {
     throw weftError('VALIDATION', "'filename' must be a file name without a path");

@@ -83,4 +83,4 @@ export const SUPER_USER_ONLY: Partial<Record<OperationName, string>> = {
 };
 
 /** Operations that need no authenticated user (they authenticate themselves). */
-export const NO_AUTH: ReadonlySet<OperationName> = new Set(['login', 'logout', 'create_authentication_tokens']);
+export const NO_AUTH: ReadonlySet<OperationName> = new Set(['login', 'logout', 'create_authentication_tokens', 'refresh_operation_token']);

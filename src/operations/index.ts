@@ -4,8 +4,10 @@
  * serialises what comes back.
  */
 import { weftError } from '../errors/index.js';
-import { isSuperUser, type RequestContext } from '../auth/types.js';
-import { canonicalOperation, NO_AUTH, SUPER_USER_ONLY, type OperationName } from './catalog.js';
+import type { RequestContext } from '../auth/types.js';
+import { canonicalOperation, type OperationName } from './catalog.js';
+import { afterOperation, authorizeOperation, filterResult } from './access.js';
+import * as users from './users.js';
 import * as schema from './schema.js';
 import * as data from './data.js';
 import * as searchOps from './search.js';
@@ -36,11 +38,11 @@ const HANDLERS: Record<OperationName, Handler> = {
   delete_transaction_logs_before: later('delete_transaction_logs_before'), get_job: jobs.getJob,
   search_jobs_by_start_date: jobs.searchJobsByStartDate, read_audit_log: jobs.readAuditLog,
   read_transaction_log: jobs.readTransactionLog,
-  add_user: later('add_user'), alter_user: later('alter_user'), drop_user: later('drop_user'), list_users: later('list_users'),
-  user_info: (_req, ctx) => ctx.user, add_role: later('add_role'), alter_role: later('alter_role'),
-  drop_role: later('drop_role'), list_roles: later('list_roles'),
-  create_authentication_tokens: later('create_authentication_tokens'),
-  refresh_operation_token: later('refresh_operation_token'), login: later('login'), logout: later('logout'),
+  add_user: users.addUser, alter_user: users.alterUser, drop_user: users.dropUser, list_users: users.listUsers,
+  user_info: users.userInfo, add_role: users.addRole, alter_role: users.alterRole,
+  drop_role: users.dropRole, list_roles: users.listRoles,
+  create_authentication_tokens: users.createAuthenticationTokens,
+  refresh_operation_token: users.refreshOperationToken, login: users.login, logout: users.logout,
   system_information: system.systemInformation, get_configuration: system.getConfiguration,
   set_configuration: system.setConfigurationOp, restart: system.restart, restart_service: system.restartService,
   read_log: later('read_log'), get_analytics: later('get_analytics'), list_metrics: later('list_metrics'),
@@ -89,25 +91,9 @@ export function parseOperation(body: unknown): OperationRequest {
   return req as OperationRequest;
 }
 
-/** Refuse what the caller may not do before the operation runs (spec §2.6). */
-function authorize(req: OperationRequest, ctx: RequestContext): void {
-  if (NO_AUTH.has(req.operation)) return;
-  if (!ctx.user) throw weftError('MUST_LOGIN');
-  const su = isSuperUser(ctx.user);
-  const handlerName = SUPER_USER_ONLY[req.operation];
-  if (handlerName && !su) {
-    const err = weftError('RESTRICTED_OPERATION', handlerName);
-    err.body = {
-      error: 'This operation is not authorized due to role restrictions and/or invalid database items',
-      unauthorized_access: [err.message],
-      invalid_schema_items: [],
-    };
-    throw err;
-  }
-}
-
 export async function executeOperation(body: unknown, ctx: RequestContext, services: ServerServices): Promise<unknown> {
-  const req = parseOperation(body);
-  authorize(req, ctx);
-  return HANDLERS[req.operation](req, ctx, services);
+  const req = authorizeOperation(parseOperation(body), ctx.user, services);
+  const result = await HANDLERS[req.operation](req, ctx, services);
+  await afterOperation(req, services);
+  return filterResult(req, ctx.user, result);
 }

@@ -1,6 +1,7 @@
 import type { WeftConfig } from '../config/index.js';
 import type { LmdbStorage } from '../storage/index.js';
 import type { RequestContext } from '../auth/types.js';
+import type { UserStore } from '../auth/users.js';
 import type { OperationName } from './catalog.js';
 import type { PoolTask } from '../pool/index.js';
 
@@ -18,15 +19,15 @@ export interface ServerServices {
   readonly cluster: ClusterBridge;
 }
 
-export interface UserDirectory {
-  /** Clear cached authentications on this thread (after user or role changes). */
-  invalidate(): void;
-}
+/** Users, roles, sessions and tokens of the system database (the auth subsystem's UserStore). */
+export type UserDirectory = UserStore;
 
 /** How a worker asks the supervisor (main thread) for process-wide work. */
 export interface ClusterBridge {
   /** Tell every other thread that a database's schema changed. */
   schemaChanged(database: string): void;
+  /** Tell every other thread that users or roles changed: drop cached authentications now. */
+  authChanged(): void;
   /** Close the database on every thread and delete its files. */
   dropDatabase(database: string): Promise<void>;
   restartProcess(): void;

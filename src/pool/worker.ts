@@ -6,6 +6,7 @@ import { workerData } from 'node:worker_threads';
 import { executeOperation, type ServerServices } from '../operations/index.js';
 import { runJob } from '../jobs/index.js';
 import { LmdbStorage, TxnClock } from '../storage/index.js';
+import { UserStore } from '../auth/index.js';
 import type { WeftConfig } from '../config/index.js';
 import type { PoolTask, PoolWorkerData } from './types.js';
 
@@ -15,16 +16,20 @@ const stopFlag = new Int32Array(data.stop);
 let services: ServerServices | undefined;
 
 function servicesOf(): ServerServices {
-  services ??= {
+  if (services) return services;
+  const storage = new LmdbStorage({
+    path: config.storage.path, clock: new TxnClock(data.clock), writeAsync: config.storage.writeAsync,
+    overlappingSync: config.storage.overlappingSync,
+  });
+  services = {
     config, configFile: data.configFile, rootPath: data.rootPath, version: data.version, startedAt: data.startedAt,
-    storage: new LmdbStorage({
-      path: config.storage.path, clock: new TxnClock(data.clock), writeAsync: config.storage.writeAsync,
-      overlappingSync: config.storage.overlappingSync,
-    }),
-    users: { invalidate() {} },
+    storage,
+    // exports run their search as the requesting user, so the pool needs a user store like a serving thread
+    users: new UserStore(storage, 0),
     // Serving threads re-read catalogs by version, so schema changes need no broadcast from here.
     cluster: {
       schemaChanged() {},
+      authChanged() {},
       dropDatabase: () => Promise.reject(new Error('not available in the background pool')),
       restartProcess() {},
       restartWorkers: () => Promise.resolve(),

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { errorResponse, weftError } from '../errors/index.js';
 import { decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
 import { executeOperation, type ServerServices } from '../operations/index.js';
-import type { RequestContext, Transport, User, UserStore } from '../auth/index.js';
+import { readCookie, sessionCookieName, type RequestContext, type RequestInfo, type Transport, type User, type UserStore } from '../auth/index.js';
 import type { Logger } from '../logging/index.js';
 
 export interface OperationsHandlerDeps {
@@ -21,20 +21,33 @@ function isLoopback(ip: string | undefined): boolean {
   return !!ip && (ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.'));
 }
 
-async function authenticate(req: IncomingMessage, deps: OperationsHandlerDeps): Promise<User | null> {
+/**
+ * Who is asking (spec §2.2, §7.1): unix socket, Basic, Bearer, session cookie, then local authorisation. A presented
+ * credential that fails is an error, never a downgrade to anonymous.
+ */
+async function authenticate(req: IncomingMessage, deps: OperationsHandlerDeps, operation: unknown, info: RequestInfo): Promise<User | null> {
   if (deps.transport === 'unix') return deps.users.superUser() ?? null;
+  const ip = req.socket.remoteAddress ?? '';
   const auth = req.headers.authorization;
   if (auth) {
     if (/^basic /i.test(auth)) {
-      const user = await deps.users.authenticateBasic(auth);
+      const user = await deps.users.authenticateBasic(auth, ip);
       if (user) return user;
     } else if (/^bearer /i.test(auth)) {
-      throw weftError('INVALID_TOKEN'); // operation tokens arrive with the users-and-roles work
+      const token = auth.slice(7).trim();
+      // refresh_operation_token takes the refresh token as Bearer; it authenticates itself in the handler
+      if (operation === 'refresh_operation_token') return null;
+      return deps.users.authenticateToken(token, 'operation');
     }
   }
   const cfg = deps.services.config.authentication;
+  if (cfg.enableSessions) {
+    const id = readCookie(info, sessionCookieName(info));
+    const user = id ? deps.users.sessionUser(id) : undefined;
+    if (user) return user;
+  }
   const authorizeLocal = cfg.authorizeLocal || process.env.AUTHENTICATION_AUTHORIZELOCAL === 'true';
-  if (authorizeLocal && isLoopback(req.socket.remoteAddress)) return deps.users.superUser() ?? null;
+  if (authorizeLocal && isLoopback(ip)) return deps.users.superUser() ?? null;
   return null;
 }
 
@@ -96,8 +109,17 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
         res.writeHead(200).end('{"message":"crashing"}');
         return;
       }
-      const ctx: RequestContext = { user: await authenticate(req, deps), ip: req.socket.remoteAddress ?? '', transport: deps.transport, requestId };
-      const result = await executeOperation(body, ctx, deps.services);
+      const info: RequestInfo = { headers: req.headers, secure: deps.transport === 'https' };
+      let op = body as Record<string, unknown> | undefined;
+      // the refresh token may come as Bearer instead of in the body (spec §2.2 item 3)
+      if (operation === 'refresh_operation_token' && op && typeof op === 'object' && op.refresh_token === undefined) {
+        const bearer = /^bearer (.+)$/i.exec(req.headers.authorization ?? '');
+        if (bearer) op = { ...op, refresh_token: bearer[1]!.trim() };
+      }
+      const user = await authenticate(req, deps, operation, info);
+      const ctx: RequestContext = { user, ip: req.socket.remoteAddress ?? '', transport: deps.transport, requestId, request: info };
+      const result = await executeOperation(op, ctx, deps.services);
+      for (const [k, v] of Object.entries(ctx.responseHeaders ?? {})) res.setHeader(k, v);
       const headers: Record<string, string> = {};
       if (typeof operation === 'string' && operation.startsWith('restart')) headers.Connection = 'close';
       await sendResult(res, 200, result, format, headers);

@@ -67,7 +67,11 @@ export class WeftRuntime {
       path: config.storage.path, clock: new TxnClock(opts.clock), writeAsync: config.storage.writeAsync,
       overlappingSync: config.storage.overlappingSync,
     });
-    this.users = new UserStore(this.storage, config.authentication.cacheTTL);
+    const auth = config.authentication;
+    this.users = new UserStore(this.storage, {
+      cacheTTL: auth.cacheTTL, rootPath: opts.rootPath, hashFunction: auth.hashFunction,
+      operationTokenTimeout: auth.operationTokenTimeout, refreshTokenTimeout: auth.refreshTokenTimeout, throttle: auth.throttle,
+    });
     this.services = {
       config, configFile: opts.configFile, rootPath: opts.rootPath, storage: this.storage, version: opts.version,
       startedAt: opts.startedAt, users: this.users, cluster: opts.cluster,
@@ -82,6 +86,9 @@ export class WeftRuntime {
       keepAliveTimeout: net.keepAliveTimeout,
       headersTimeout: net.headersTimeout,
       requestTimeout: net.timeout,
+      // how often node enforces the two timeouts above; its 30 s default lets a slow-loris client hold a socket
+      // for up to 30 s past headersTimeout
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(net.headersTimeout / 4))),
       maxHeaderSize: cfg.maxHeaderSize,
     }, (req, res) => {
       this.inFlight++;

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LoadedConfig, type ConfigSources } from '../config/index.js';
-import { ensureSystemDatabase, type HashFunction } from '../auth/index.js';
+import { ensureJwtKeys, ensureSystemDatabase, type HashFunction } from '../auth/index.js';
 import { WeftRuntime } from '../server/runtime.js';
 import { parsePort, releasePort, reservePort } from '../server/listen.js';
 import { TxnClock } from '../storage/index.js';
@@ -114,6 +114,7 @@ export class Supervisor {
       config, configFile: this.loaded.configFile, rootPath, version: this.opts.version, startedAt: this.startedAt,
       clock: this.clock.buffer,
     });
+    await ensureJwtKeys(rootPath);
     if (install.generatedPassword) {
       this.print(`Created super user '${install.adminUser}' with password: ${install.generatedPassword}`);
       this.print('This password is shown once; change it with alter_user.');
@@ -313,6 +314,7 @@ export class Supervisor {
   private bridge(): ClusterBridge {
     return {
       schemaChanged: (database) => this.broadcast({ type: 'schema-changed', database }),
+      authChanged: () => { this.broadcast({ type: 'auth-changed' }); this.mainRuntime?.users.invalidate(); },
       dropDatabase: (database) => this.dropDatabase(database),
       restartProcess: () => void this.restartProcess(),
       restartWorkers: () => this.restartWorkers(),

@@ -30,6 +30,7 @@ function request<T>(make: (requestId: number) => WorkerMessage, transfer?: Array
 
 const cluster: ClusterBridge = {
   schemaChanged: (database) => send({ type: 'broadcast', message: { type: 'schema-changed', database } }),
+  authChanged: () => send({ type: 'broadcast', message: { type: 'auth-changed' } }),
   dropDatabase: (database) => request<void>((requestId) => ({ type: 'drop-database', database, requestId })),
   restartProcess: () => send({ type: 'restart-process' }),
   restartWorkers: () => request<void>((requestId) => ({ type: 'restart-workers', requestId })),
