@@ -1,5 +1,6 @@
 // Black-box test harness: starts a real `weft run` process in a temp root on free ports and talks HTTP to it.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,4 +78,44 @@ export async function startServer(opts = {}) {
     cleanup() { fs.rmSync(root, { recursive: true, force: true }); },
   };
   return server;
+}
+
+/**
+ * POST an operation on a brand-new TCP connection (no keep-alive pool), so each request shows whether a *new*
+ * connection is served. Never rejects: network failures come back as {status: 0, error}.
+ * @returns {Promise<{status: number, body: any, headers?: import('node:http').IncomingHttpHeaders, error?: string}>}
+ */
+export function freshOp(port, body, { auth = ADMIN, host = '127.0.0.1', timeoutMs = 10_000 } = {}) {
+  const payload = JSON.stringify(body);
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'close' };
+  if (auth) headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+  return new Promise((resolve) => {
+    const req = http.request({ host, port, method: 'POST', path: '/', agent: false, headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', (err) => resolve({ status: 0, body: null, error: err.code ?? err.message }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed = text;
+        try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, body: parsed, headers: res.headers });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, body: null, error: err.code ?? err.message }));
+    req.end(payload);
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `fn` until it returns a truthy value or `timeoutMs` passes; returns the value or undefined. */
+export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 25 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await sleep(intervalMs);
+  }
+  return undefined;
 }

@@ -102,8 +102,8 @@ export class WeftRuntime {
     const ops = this.opts.listeners.find((l) => l.name === 'operations');
     const app = this.opts.listeners.find((l) => l.name === 'http');
     const shared = ops && app && ops.port === app.port && ops.host === app.host;
-    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? notFound : undefined), opsNet), ops.host, ops.port);
-    if (app && !shared) await listenShared(this.httpServer(notFound, appNet), app.host, app.port);
+    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? notFound : undefined), opsNet), ops.fd);
+    if (app && !shared) await listenShared(this.httpServer(notFound, appNet), app.fd);
     if (this.opts.domainSocket) {
       fs.rmSync(this.opts.domainSocket, { force: true });
       const server = this.httpServer(opsHandler('unix'), opsNet);

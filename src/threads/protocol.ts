@@ -9,6 +9,8 @@ export interface ListenSpec {
   name: 'operations' | 'http';
   host: string;
   port: number;
+  /** The main thread's listening socket for this address; each serving thread listens on its own dup of it. */
+  fd: number;
 }
 
 export interface WorkerData {

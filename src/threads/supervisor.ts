@@ -38,13 +38,14 @@ export class Supervisor {
   loaded!: LoadedConfig;
   private mainRuntime?: WeftRuntime;
   private slots: Slot[] = [];
-  private reserved: number[] = [];
+  /** Listening sockets by configured address; kept across an in-process restart so the ports stay the same. */
+  private sockets = new Map<string, { host: string; port: number; fd: number }>();
   private listeners: ListenSpec[] = [];
   private readonly clock = new TxnClock();
   private startedAt = Date.now();
   private stopping = false;
   private nextRequest = 1;
-  private readonly waiters = new Map<number, { count: number; done: () => void; values: unknown[] }>();
+  private readonly waiters = new Map<number, { pending: Set<Worker>; done: () => void; values: unknown[] }>();
   private readyResolvers = new Map<number, () => void>();
   private pidFile = '';
 
@@ -86,18 +87,22 @@ export class Supervisor {
 
     this.listeners = [];
     const specs: Array<[ListenSpec['name'], unknown]> = [['operations', config.operationsApi.network.port], ['http', config.http.port]];
-    const byAddress = new Map<string, ListenSpec>();
-    for (const [name, value] of specs) {
-      const p = parsePort(value);
-      if (!p) continue;
-      const key = `${p.host}:${p.port}`;
-      const same = p.port !== 0 ? byAddress.get(key) : undefined;
-      if (same) { this.listeners.push({ name, host: same.host, port: same.port }); continue; }
-      const r = await reservePort(p.host, p.port);
-      this.reserved.push(r.fd);
-      const spec = { name, host: r.host, port: r.port };
-      byAddress.set(key, spec);
-      this.listeners.push(spec);
+    const previous = this.sockets;
+    this.sockets = new Map();
+    try {
+      for (const [name, value] of specs) {
+        const p = parsePort(value);
+        if (!p) continue;
+        // port 0 means "any free port" once per listener, so two such listeners never share a socket
+        const key = p.port === 0 ? `${name}|${p.host}:0` : `${p.host}:${p.port}`;
+        let socket = this.sockets.get(key) ?? previous.get(key);
+        if (!socket) socket = await reservePort(p.host, p.port);
+        previous.delete(key);
+        this.sockets.set(key, socket);
+        this.listeners.push({ name, host: socket.host, port: socket.port, fd: socket.fd });
+      }
+    } finally {
+      for (const socket of previous.values()) releasePort(socket.fd);
     }
 
     const count = config.threads.count;
@@ -152,6 +157,7 @@ export class Supervisor {
         this.mainRuntime?.logger.error({ err, slot: slot.index }, 'worker error');
       });
       worker.on('exit', (code) => {
+        this.forgetWorker(worker);
         if (slot.retiring.has(worker)) { slot.retiring.delete(worker); return; }
         if (this.stopping || slot.worker !== worker) return;
         const wasReady = slot.ready;
@@ -185,16 +191,23 @@ export class Supervisor {
       const timer = setTimeout(() => { this.waiters.delete(requestId); resolve(values); }, timeoutMs);
       const done = () => { clearTimeout(timer); this.waiters.delete(requestId); resolve(values); };
       if (workers.length === 0) return done();
-      this.waiters.set(requestId, { count: workers.length, done, values });
+      this.waiters.set(requestId, { pending: new Set(workers), done, values });
       for (const w of workers) w.postMessage(make(requestId));
     });
   }
 
-  private answer(requestId: number, value?: unknown): void {
+  private answer(requestId: number, worker: Worker, value?: unknown): void {
     const w = this.waiters.get(requestId);
-    if (!w) return;
+    if (!w || !w.pending.delete(worker)) return;
     if (value !== undefined) w.values.push(value);
-    if (--w.count === 0) w.done();
+    if (w.pending.size === 0) w.done();
+  }
+
+  /** A worker that exits will never answer: stop waiting for it instead of running into the gather timeout. */
+  private forgetWorker(worker: Worker): void {
+    for (const w of [...this.waiters.values()]) {
+      if (w.pending.delete(worker) && w.pending.size === 0) w.done();
+    }
   }
 
   private async onWorkerMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
@@ -224,10 +237,10 @@ export class Supervisor {
         reply(msg.requestId, await this.threadInfo());
         break;
       case 'ack':
-        this.answer(msg.requestId);
+        this.answer(msg.requestId, worker);
         break;
       case 'thread-info':
-        this.answer(msg.requestId, msg.info);
+        this.answer(msg.requestId, worker, msg.info);
         break;
       case 'ready':
       case 'drained':
@@ -280,7 +293,8 @@ export class Supervisor {
   /** Restart everything in this process (same pid): re-read config, rebind the same ports, new workers. */
   async restartProcess(): Promise<void> {
     if ((this.opts.env ?? process.env).HARPER_EXIT_ON_RESTART) { await this.shutdown(0); return; }
-    await this.stopAll();
+    // The listening sockets stay open: clients queue instead of being refused, and the ports do not change.
+    await this.stopAll(true);
     fs.rmSync(this.pidFile, { force: true });
     try {
       await this.start();
@@ -291,14 +305,16 @@ export class Supervisor {
     }
   }
 
-  private async stopAll(): Promise<void> {
+  private async stopAll(keepSockets = false): Promise<void> {
     this.stopping = true;
     await Promise.all(this.slots.map((s) => (s.worker ? this.retire(s, s.worker) : undefined)));
     this.slots = [];
     await this.mainRuntime?.close();
     if (this.loaded?.config.operationsApi.network.domainSocket) fs.rmSync(this.loaded.config.operationsApi.network.domainSocket, { force: true });
-    for (const fd of this.reserved) releasePort(fd);
-    this.reserved = [];
+    if (!keepSockets) {
+      for (const socket of this.sockets.values()) releasePort(socket.fd);
+      this.sockets.clear();
+    }
   }
 
   async shutdown(code = 0): Promise<void> {
