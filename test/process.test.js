@@ -1,7 +1,11 @@
 // The process model: worker replacement after a crash, without losing requests on new connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, freshOp, waitFor, sleep } from './harness.js';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startServer, freshOp, waitFor, sleep, ADMIN, BIN } from './harness.js';
 
 /** Worker thread ids (slot >= 0) from system_information. */
 async function workerIds(server) {
@@ -94,6 +98,136 @@ test('a worker that keeps crashing is replaced every time and the slot count sta
     }
     const res = await freshOp(server.opsPort, { operation: 'describe_all' });
     assert.equal(res.status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    server.cleanup();
+  }
+});
+
+test('restart answers with Connection: close, then the same process serves the same ports again with the data intact', async () => {
+  const server = await startServer({ threads: 2 });
+  const pidFile = path.join(server.root, 'hdb.pid');
+  try {
+    assert.equal((await server.op({ operation: 'create_table', table: 'keep', primary_key: 'id' })).status, 200);
+    assert.equal((await server.op({ operation: 'insert', table: 'keep', records: [{ id: 1, name: 'kept' }] })).status, 200);
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(server.proc.pid));
+    const before = fs.statSync(pidFile).mtimeMs;
+
+    let pidFileRemoved = false;
+    const watcher = setInterval(() => { if (!fs.existsSync(pidFile)) pidFileRemoved = true; }, 2);
+    const res = await freshOp(server.opsPort, { operation: 'restart' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { message: 'Restarting HarperDB. This may take up to 60 seconds.' });
+    assert.equal(res.headers.connection, 'close');
+
+    const restarted = await waitFor(() => server.output.includes('successfully restarted'), { timeoutMs: 30_000 });
+    clearInterval(watcher);
+    assert.ok(restarted, server.output);
+    assert.equal(server.proc.exitCode, null, 'the process did not exit');
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(server.proc.pid));
+    assert.ok(pidFileRemoved || fs.statSync(pidFile).mtimeMs > before, 'the pid file was rewritten');
+
+    const read = await freshOp(server.opsPort, { operation: 'search_by_id', table: 'keep', ids: [1], get_attributes: ['name'] });
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, [{ name: 'kept' }]);
+    const info = await freshOp(server.opsPort, { operation: 'system_information', attributes: ['threads'] });
+    assert.equal(info.body.threads.filter((t) => t.slot >= 0).length, 2);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    server.cleanup();
+  }
+});
+
+test('restart_service http_workers rolls every worker while concurrent requests all succeed', async () => {
+  const server = await startServer({ threads: 2 });
+  let load;
+  try {
+    assert.equal((await server.op({ operation: 'create_table', table: 'load', primary_key: 'id' })).status, 200);
+    const before = await workerIds(server);
+    load = drive(server, { concurrency: 3 });
+    await sleep(200);
+    const res = await freshOp(server.opsPort, { operation: 'restart_service', service: 'http_workers' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.message, 'Restarting http_workers');
+    assert.match(res.body.job_id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+
+    const rolled = await waitFor(async () => {
+      const ids = await workerIds(server);
+      return ids && ids.length === 2 && ids.every((id) => !before.includes(id)) ? ids : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.ok(rolled, 'both workers were replaced');
+    await sleep(300);
+    await load.stop();
+    const failed = load.log.filter((r) => r.status !== 200);
+    console.log(`# ${load.log.length} requests during the roll, ${failed.length} failed`);
+    assert.deepEqual(failed.map((r) => ({ kind: r.kind, status: r.status, error: r.error, body: r.body })), []);
+  } finally {
+    await load?.stop();
+    assert.equal(await server.stop(), 0);
+    server.cleanup();
+  }
+});
+
+test('restart_service with an unknown service answers 400 Invalid service and restarts nothing', async () => {
+  const server = await startServer({ threads: 1 });
+  try {
+    const before = await workerIds(server);
+    for (const service of ['nope', '', 42]) {
+      const res = await server.op({ operation: 'restart_service', service });
+      assert.equal(res.status, 400);
+      assert.deepEqual(res.body, { error: 'Invalid service' });
+    }
+    await sleep(200);
+    assert.deepEqual(await workerIds(server), before);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    server.cleanup();
+  }
+});
+
+test('SIGTERM lets an in-flight request finish, then the process exits 0 and removes its pid file', async () => {
+  const server = await startServer({ threads: 1 });
+  const pidFile = path.join(server.root, 'hdb.pid');
+  try {
+    assert.equal((await server.op({ operation: 'create_table', table: 'slow', primary_key: 'id' })).status, 200);
+    assert.ok(fs.existsSync(pidFile));
+    // A request whose body arrives slowly: the server has started handling it when SIGTERM comes.
+    const payload = JSON.stringify({ operation: 'insert', table: 'slow', records: [{ id: 'late', v: 1 }] });
+    const response = new Promise((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1', port: server.opsPort, method: 'POST', path: '/', agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Authorization: 'Basic ' + Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64') },
+      }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.write(payload.slice(0, 10));
+      setTimeout(() => {
+        server.proc.kill('SIGTERM');
+        setTimeout(() => req.end(payload.slice(10)), 300);
+      }, 200);
+    });
+    const exited = new Promise((r) => server.proc.once('exit', (code) => r(code)));
+    const res = await response;
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.inserted_hashes, ['late']);
+    assert.equal(await exited, 0);
+    assert.equal(fs.existsSync(pidFile), false);
+  } finally {
+    await server.stop();
+    server.cleanup();
+  }
+});
+
+test('a second weft run on a root whose server is running exits 4 naming the running pid', async () => {
+  const server = await startServer({ threads: 1 });
+  try {
+    const res = spawnSync(process.execPath, [BIN, 'run', `--ROOTPATH=${server.root}`, '--HTTP_PORT=127.0.0.1:0', '--OPERATIONSAPI_NETWORK_PORT=127.0.0.1:0'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(res.status, 4);
+    assert.match(res.stderr, new RegExp(`^Error: HarperDB is already running \\(pid: ${server.proc.pid}\\)$`, 'm'));
+    assert.equal((await server.op({ operation: 'describe_all' })).status, 200, 'the first server still serves');
   } finally {
     assert.equal(await server.stop(), 0);
     server.cleanup();
