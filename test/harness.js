@@ -16,15 +16,18 @@ export function tempRoot(prefix = 'weft-test-') {
 
 /**
  * Start a server. Resolves once it printed `successfully started`.
- * @param {{threads?: number, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean}} [opts]
+ * `threads: null` leaves THREADS_COUNT unset (the server computes it); a flag in `args` replaces the default one.
+ * @param {{threads?: number|null, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean}} [opts]
  */
 export async function startServer(opts = {}) {
   const root = opts.root ?? tempRoot();
-  const args = [
-    BIN, 'run', `--ROOTPATH=${root}`, `--THREADS_COUNT=${opts.threads ?? 1}`,
+  // Defaults for flags the caller did not give (a flag given twice would reach the server as an array).
+  const given = new Set((opts.args ?? []).map((a) => /^--([^=]+)/.exec(a)?.[1]?.toUpperCase()).filter(Boolean));
+  const defaults = [
+    ...(opts.threads === null ? [] : [`--THREADS_COUNT=${opts.threads ?? 1}`]),
     '--OPERATIONSAPI_NETWORK_PORT=127.0.0.1:0', '--HTTP_PORT=127.0.0.1:0', '--LOGGING_LEVEL=warn',
-    ...(opts.args ?? []),
-  ];
+  ].filter((a) => !given.has(/^--([^=]+)/.exec(a)[1]));
+  const args = [BIN, 'run', `--ROOTPATH=${root}`, ...defaults, ...(opts.args ?? [])];
   const env = {
     ...process.env, HDB_ADMIN_USERNAME: ADMIN.username, HDB_ADMIN_PASSWORD: ADMIN.password, WEFT_TEST_HOOKS: '1',
     ...(opts.env ?? {}),
