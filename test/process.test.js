@@ -233,3 +233,21 @@ test('a second weft run on a root whose server is running exits 4 naming the run
     server.cleanup();
   }
 });
+
+test('with threads.count 0 the main thread serves requests itself, and restart keeps it that way', async () => {
+  const server = await startServer({ threads: 0 });
+  try {
+    assert.match(server.output, /Worker Threads:\s+0\n/);
+    assert.equal((await server.op({ operation: 'create_table', table: 'solo', primary_key: 'id' })).status, 200);
+    assert.equal((await server.op({ operation: 'insert', table: 'solo', records: [{ id: 1 }] })).status, 200);
+    const info = await server.op({ operation: 'system_information', attributes: ['threads'] });
+    assert.deepEqual(info.body.threads.map((t) => t.name), ['main']);
+    assert.equal((await freshOp(server.opsPort, { operation: 'restart' })).status, 200);
+    assert.ok(await waitFor(() => server.output.includes('successfully restarted'), { timeoutMs: 30_000 }), server.output);
+    const read = await freshOp(server.opsPort, { operation: 'search_by_id', table: 'solo', ids: [1], get_attributes: ['id'] });
+    assert.deepEqual(read.body, [{ id: 1 }]);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    server.cleanup();
+  }
+});

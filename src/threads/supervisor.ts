@@ -108,7 +108,7 @@ export class Supervisor {
     const count = config.threads.count;
     if (count === 0) {
       // threads.count 0: the main thread serves requests itself (spec §1.9)
-      this.mainRuntime = this.recreateMainWithListeners();
+      this.mainRuntime = await this.recreateMainWithListeners();
       await this.mainRuntime.start();
     } else {
       await this.mainRuntime.start();
@@ -119,9 +119,10 @@ export class Supervisor {
     fs.writeFileSync(this.pidFile, String(process.pid));
   }
 
-  private recreateMainWithListeners(): WeftRuntime {
+  private async recreateMainWithListeners(): Promise<WeftRuntime> {
     const { config, rootPath, configFile } = this.loaded;
-    void this.mainRuntime?.close();
+    // the install-time runtime must release its storage handles before a second one opens the same files
+    await this.mainRuntime?.close();
     return new WeftRuntime({
       config, configFile, rootPath, version: this.opts.version, startedAt: this.startedAt, clock: this.clock.buffer,
       listeners: this.listeners, domainSocket: config.operationsApi.network.domainSocket || null, cluster: this.bridge(),
