@@ -18,18 +18,22 @@ async function workerIds(server) {
  * Drive insert + search_by_value requests, each on a fresh connection, from `concurrency` loops until stopped.
  * Every request is logged with the time it was sent and its outcome.
  */
-function drive(server, { concurrency = 4, table = 'load' } = {}) {
+function drive(server, { concurrency = 4, table = 'load', keepAlive = false, prefix = '' } = {}) {
   const log = [];
   let running = true;
   let n = 0;
+  // keepAlive: pooled connections (fetch), the way most clients talk to a server
+  const send = keepAlive
+    ? (body) => server.op(body).catch((err) => ({ status: 0, error: err.cause?.code ?? err.message }))
+    : (body) => freshOp(server.opsPort, body);
   const loop = async (c) => {
     while (running) {
-      const id = `${c}-${n++}`;
+      const id = `${prefix}${c}-${n++}`;
       const sentAt = Date.now();
-      const ins = await freshOp(server.opsPort, { operation: 'insert', table, records: [{ id, c }] });
+      const ins = await send({ operation: 'insert', table, records: [{ id, c }] });
       log.push({ kind: 'insert', id, sentAt, status: ins.status, error: ins.error, body: ins.body });
       const sentAt2 = Date.now();
-      const s = await freshOp(server.opsPort, { operation: 'search_by_value', table, attribute: 'c', value: c, get_attributes: ['id'] });
+      const s = await send({ operation: 'search_by_value', table, attribute: 'c', value: c, get_attributes: ['id'] });
       log.push({ kind: 'search', sentAt: sentAt2, status: s.status, error: s.error, body: s.body });
     }
   };
@@ -138,13 +142,14 @@ test('restart answers with Connection: close, then the same process serves the s
   }
 });
 
-test('restart_service http_workers rolls every worker while concurrent requests all succeed', async () => {
+test('restart_service http_workers rolls every worker while concurrent requests on new and kept-alive connections all succeed', async () => {
   const server = await startServer({ threads: 2 });
-  let load;
+  let load, kept;
   try {
     assert.equal((await server.op({ operation: 'create_table', table: 'load', primary_key: 'id' })).status, 200);
     const before = await workerIds(server);
-    load = drive(server, { concurrency: 3 });
+    load = drive(server, { concurrency: 2 });
+    kept = drive(server, { concurrency: 2, keepAlive: true, prefix: 'k' });
     await sleep(200);
     const res = await freshOp(server.opsPort, { operation: 'restart_service', service: 'http_workers' });
     assert.equal(res.status, 200);
@@ -158,11 +163,14 @@ test('restart_service http_workers rolls every worker while concurrent requests 
     assert.ok(rolled, 'both workers were replaced');
     await sleep(300);
     await load.stop();
-    const failed = load.log.filter((r) => r.status !== 200);
-    console.log(`# ${load.log.length} requests during the roll, ${failed.length} failed`);
+    await kept.stop();
+    const all = [...load.log, ...kept.log];
+    const failed = all.filter((r) => r.status !== 200);
+    console.log(`# ${load.log.length} requests on new connections and ${kept.log.length} on kept-alive ones during the roll, ${failed.length} failed`);
     assert.deepEqual(failed.map((r) => ({ kind: r.kind, status: r.status, error: r.error, body: r.body })), []);
   } finally {
     await load?.stop();
+    await kept?.stop();
     assert.equal(await server.stop(), 0);
     server.cleanup();
   }

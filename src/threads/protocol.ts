@@ -31,7 +31,8 @@ export type MainMessage =
   | { type: 'schema-changed'; database: string }
   | { type: 'auth-changed' }
   | { type: 'close-database'; database: string; requestId: number }
-  | { type: 'drain' }
+  /** lingerMs: how long idle keep-alive connections may stay open so their clients stop reusing them first. */
+  | { type: 'drain'; lingerMs?: number }
   | { type: 'thread-info'; requestId: number }
   | { type: 'reply'; requestId: number; error?: WireError; value?: unknown };
 

@@ -271,13 +271,13 @@ export class Supervisor {
   }
 
   /** Drain a worker: it stops accepting, finishes in-flight requests and exits. */
-  private retire(slot: Slot, worker: Worker): Promise<void> {
+  private retire(slot: Slot, worker: Worker, lingerMs = 0): Promise<void> {
     slot.retiring.add(worker);
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => { void worker.terminate(); }, 15_000);
       worker.once('exit', () => { clearTimeout(timer); resolve(); });
       worker.on('message', (m: WorkerMessage) => { if (m.type === 'drained') void worker.terminate(); });
-      worker.postMessage({ type: 'drain' } satisfies MainMessage);
+      worker.postMessage({ type: 'drain', lingerMs } satisfies MainMessage);
     });
   }
 
@@ -287,7 +287,10 @@ export class Supervisor {
       if (this.stopping) return;
       const old = slot.worker;
       await this.spawn(slot);
-      if (old) await this.retire(slot, old);
+      // Keep-alive clients of the old worker get `Connection: close` on their next response and move to the new
+      // one; closing their idle sockets at once races with a request already on its way (ECONNRESET).
+      const net = this.loaded.config.operationsApi.network;
+      if (old) await this.retire(slot, old, Math.min(Math.max(net.keepAliveTimeout, this.loaded.config.http.keepAliveTimeout), 10_000));
     }
   }
 
