@@ -1,7 +1,7 @@
-// Creates a TCP socket bound with SO_REUSEPORT, so every worker thread can own a
-// listener on the same port and the kernel spreads connections across them.
-// Node 22.12+ has `listen({reusePort})`; this exists only for Node 20, which does not.
-// The socket is bound but not listening; Node's `server.listen({fd})` calls listen().
+// Listening sockets shared by worker threads. The main thread binds and listens once (bindReusePort + listenFd);
+// each worker serves a dup of that fd (dupFd), so all workers accept from ONE kernel accept queue. Per-worker
+// SO_REUSEPORT sockets were tried first: connections the kernel had already queued on a worker's own socket were
+// reset when that worker crashed or drained. Node has no API to listen on a dup'd fd, hence this addon.
 #include <node_api.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -93,12 +93,41 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// listenFd(fd, backlog): start listening on a bound socket, so connections queue in one accept queue that every
+// worker (each with its own dup of the fd) accepts from. The queue outlives any single worker.
+static napi_value ListenFd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t fd = -1, backlog = 511;
+  napi_get_value_int32(env, args[0], &fd);
+  if (argc > 1) napi_get_value_int32(env, args[1], &backlog);
+  if (listen(fd, backlog) < 0) return throw_errno(env, "listen", errno);
+  return NULL;
+}
+
+// dupFd(fd) -> fd: a private descriptor of the same socket for one worker; closing it leaves the socket open.
+static napi_value DupFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t fd = -1;
+  napi_get_value_int32(env, args[0], &fd);
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return throw_errno(env, "dup", errno);
+  napi_value out;
+  napi_create_int32(env, copy, &out);
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"bindReusePort", NULL, BindReusePort, NULL, NULL, NULL, napi_default, NULL},
     {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
+    {"listenFd", NULL, ListenFd, NULL, NULL, NULL, napi_default, NULL},
+    {"dupFd", NULL, DupFd, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 2, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
 

@@ -1,5 +1,6 @@
 // Black-box test harness: starts a real `weft run` process in a temp root on free ports and talks HTTP to it.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,15 +17,18 @@ export function tempRoot(prefix = 'weft-test-') {
 /**
  * Start a server. Resolves once it printed `successfully started`.
  * `app` is an application folder passed right after `run` (`weft run <app>`).
- * @param {{threads?: number, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean, app?: string}} [opts]
+ * `threads: null` leaves THREADS_COUNT unset (the server computes it); a flag in `args` replaces the default one.
+ * @param {{threads?: number|null, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean, app?: string}} [opts]
  */
 export async function startServer(opts = {}) {
   const root = opts.root ?? tempRoot();
-  const args = [
-    BIN, 'run', ...(opts.app ? [opts.app] : []), `--ROOTPATH=${root}`, `--THREADS_COUNT=${opts.threads ?? 1}`,
+  // Defaults for flags the caller did not give (a flag given twice would reach the server as an array).
+  const given = new Set((opts.args ?? []).map((a) => /^--([^=]+)/.exec(a)?.[1]?.toUpperCase()).filter(Boolean));
+  const defaults = [
+    ...(opts.threads === null ? [] : [`--THREADS_COUNT=${opts.threads ?? 1}`]),
     '--OPERATIONSAPI_NETWORK_PORT=127.0.0.1:0', '--HTTP_PORT=127.0.0.1:0', '--LOGGING_LEVEL=warn',
-    ...(opts.args ?? []),
-  ];
+  ].filter((a) => !given.has(/^--([^=]+)/.exec(a)[1]));
+  const args = [BIN, 'run', ...(opts.app ? [opts.app] : []), `--ROOTPATH=${root}`, ...defaults, ...(opts.args ?? [])];
   const env = {
     ...process.env, HDB_ADMIN_USERNAME: ADMIN.username, HDB_ADMIN_PASSWORD: ADMIN.password, WEFT_TEST_HOOKS: '1',
     ...(opts.env ?? {}),
@@ -94,4 +98,44 @@ export async function startServer(opts = {}) {
     cleanup() { fs.rmSync(root, { recursive: true, force: true }); },
   };
   return server;
+}
+
+/**
+ * POST an operation on a brand-new TCP connection (no keep-alive pool), so each request shows whether a *new*
+ * connection is served. Never rejects: network failures come back as {status: 0, error}.
+ * @returns {Promise<{status: number, body: any, headers?: import('node:http').IncomingHttpHeaders, error?: string}>}
+ */
+export function freshOp(port, body, { auth = ADMIN, host = '127.0.0.1', timeoutMs = 10_000 } = {}) {
+  const payload = JSON.stringify(body);
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'close' };
+  if (auth) headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+  return new Promise((resolve) => {
+    const req = http.request({ host, port, method: 'POST', path: '/', agent: false, headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', (err) => resolve({ status: 0, body: null, error: err.code ?? err.message }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed = text;
+        try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, body: parsed, headers: res.headers });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, body: null, error: err.code ?? err.message }));
+    req.end(payload);
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `fn` until it returns a truthy value or `timeoutMs` passes; returns the value or undefined. */
+export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 25 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await sleep(intervalMs);
+  }
+  return undefined;
 }

@@ -233,7 +233,10 @@ export async function main(argv: string[]): Promise<void> {
   const first = argv.find((a) => !a.startsWith('-'));
   const command = first?.toLowerCase();
   if (command === 'load') return load(argv);
-  if (argv.some((a) => CLI_OPERATIONS.has(a))) return operation(argv);
+  // `weft restart` alone is the restart command (spec §1.2 table), which also covers a server that is not running;
+  // with key=value pairs it is the operation.
+  const restartCommand = command === 'restart' && !argv.some((a) => !a.startsWith('-') && a.includes('='));
+  if (!restartCommand && argv.some((a) => CLI_OPERATIONS.has(a))) return operation(argv);
   switch (command) {
     case undefined: return runForeground(argv, false);
     case 'run': return runForeground(argv, false);

@@ -3,6 +3,7 @@
  * Supplied values are persisted into the config file (old file backed up) as Harper does (spec §1.4, §1.5).
  */
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -161,16 +162,31 @@ interface ConfigState {
   sources: Record<string, string>;
   originalValues: Record<string, unknown>;
   applied: Record<string, unknown>;
+  snapshots: { HARPER_SET_CONFIG?: { hash: string; config: Record<string, unknown> } };
+}
+
+function stateFileOf(rootPath: string): string {
+  return path.join(rootPath, 'backup', STATE_FILE);
+}
+
+function readState(rootPath: string): ConfigState {
+  const state: ConfigState = { version: '1.0', sources: {}, originalValues: {}, applied: {}, snapshots: {} };
+  try { return { ...state, ...JSON.parse(fs.readFileSync(stateFileOf(rootPath), 'utf8')) }; } catch { return state; /* first use */ }
+}
+
+/** Saved only after the new config validated and was written, so a refused start leaves no half-applied state. */
+function writeState(rootPath: string, state: ConfigState, before: string): void {
+  const text = JSON.stringify(state, null, 2);
+  if (text === before) return;
+  fs.mkdirSync(path.dirname(stateFileOf(rootPath)), { recursive: true });
+  fs.writeFileSync(stateFileOf(rootPath), text);
 }
 
 /**
  * HARPER_DEFAULT_CONFIG: sets keys the user has not edited; a manual edit ("drift") is kept; a key removed from the
  * variable gets back the value it replaced. The state file remembers what was set and what it replaced.
  */
-function applyDefaultConfig(raw: Record<string, any>, rootPath: string, value: Record<string, unknown> | undefined): void {
-  const stateFile = path.join(rootPath, 'backup', STATE_FILE);
-  let state: ConfigState = { version: '1.0', sources: {}, originalValues: {}, applied: {} };
-  try { state = { ...state, ...JSON.parse(fs.readFileSync(stateFile, 'utf8')) }; } catch { /* first use */ }
+function applyDefaultConfig(raw: Record<string, any>, state: ConfigState, value: Record<string, unknown> | undefined): void {
   if (!value && !Object.keys(state.applied).length) return;
   const wanted = new Map(value ? flattenObject(value) : []);
   for (const [p, applied] of Object.entries(state.applied)) {
@@ -192,8 +208,25 @@ function applyDefaultConfig(raw: Record<string, any>, rootPath: string, value: R
     state.applied[p] = v;
     state.sources[p] = 'HARPER_DEFAULT_CONFIG';
   }
-  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
-  fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+}
+
+/** HARPER_SET_CONFIG: a key it set before and no longer holds is deleted from the file (spec §1.5: no restore). */
+function dropRemovedSetConfig(raw: Record<string, any>, state: ConfigState, value: Record<string, unknown> | undefined): void {
+  const before = state.snapshots.HARPER_SET_CONFIG?.config;
+  const now = new Set(value ? flattenObject(value).map(([p]) => p) : []);
+  if (before) {
+    for (const [p] of flattenObject(before)) {
+      if (now.has(p)) continue;
+      deletePath(raw, p);
+      delete state.sources[p];
+    }
+  }
+  if (value) {
+    state.snapshots.HARPER_SET_CONFIG = { hash: createHash('sha256').update(JSON.stringify(value)).digest('hex'), config: value };
+    for (const p of now) state.sources[p] = 'HARPER_SET_CONFIG';
+  } else {
+    delete state.snapshots.HARPER_SET_CONFIG;
+  }
 }
 
 /** Turn a raw (file-shaped) config into the frozen runtime config. */
@@ -220,7 +253,12 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   if (typeof raw.threads === 'number') raw.threads = { count: raw.threads };
 
   fs.mkdirSync(rootPath, { recursive: true });
-  applyDefaultConfig(raw, rootPath, parseJsonEnv('HARPER_DEFAULT_CONFIG', env));
+  const state = readState(rootPath);
+  const stateBefore = JSON.stringify(state, null, 2);
+  const defaultConfig = parseJsonEnv('HARPER_DEFAULT_CONFIG', env);
+  const setConfig = parseJsonEnv('HARPER_SET_CONFIG', env);
+  applyDefaultConfig(raw, state, defaultConfig);
+  dropRemovedSetConfig(raw, state, setConfig);
 
   const overrides = new Map<string, unknown>();
   for (const [name, value] of Object.entries(env)) {
@@ -233,11 +271,11 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   }
   for (const [p, v] of overrides) applySetting(raw, p, v);
 
-  const setConfig = parseJsonEnv('HARPER_SET_CONFIG', env);
   if (setConfig) for (const [p, v] of flattenObject(setConfig)) applySetting(raw, p, v);
 
   validateConfig(raw);
   if (created || JSON.stringify(raw) !== JSON.stringify(fileRaw)) writeConfigFile(rootPath, configFile, raw);
+  writeState(rootPath, state, stateBefore);
   return { config: resolveConfig(raw, rootPath), rootPath, configFile, created };
 }
 

@@ -1,7 +1,10 @@
 /**
- * Binding listeners so that every worker thread owns its own socket on the same port (SO_REUSEPORT): the kernel
- * spreads connections across workers and the main thread never touches request bytes. Node 22.12+ does this with
- * `listen({reusePort})`; on Node 20 a tiny native addon (native/reuseport.c) creates the socket.
+ * Listening sockets shared by every serving thread. The main thread binds and listens once per address
+ * (reservePort) and keeps the socket for the life of the process, restarts included; each worker serves its own
+ * dup of that fd (listenShared), so all workers accept from one kernel accept queue. A worker that crashes or
+ * drains only closes its dup: connections waiting in the queue are taken by the other workers instead of being
+ * reset, which is what happened with one SO_REUSEPORT socket per worker. Node cannot listen on a dup'd fd by
+ * itself, hence the tiny native addon (native/reuseport.c).
  */
 import net from 'node:net';
 import { createRequire } from 'node:module';
@@ -10,6 +13,8 @@ import type { Server } from 'node:net';
 interface ReusePortAddon {
   bindReusePort(host: string, port: number): [number, number];
   closeFd(fd: number): void;
+  listenFd(fd: number, backlog: number): void;
+  dupFd(fd: number): number;
 }
 
 const require = createRequire(import.meta.url);
@@ -33,13 +38,14 @@ function defaultHosts(host: string): string[] {
   return host ? [host] : ['::', '0.0.0.0'];
 }
 
-/** Check nobody else (outside this process) holds the port, then reserve it; returns the fd and real port. */
+/** Check nobody else holds the port, then bind and listen; returns the listening fd and the real port. */
 export async function reservePort(host: string, port: number): Promise<{ host: string; port: number; fd: number }> {
   let lastErr: unknown;
   for (const h of defaultHosts(host)) {
     try {
       if (port !== 0) await exclusiveProbe(h, port);
       const [fd, actual] = loadAddon().bindReusePort(h, port);
+      try { loadAddon().listenFd(fd, 511); } catch (e) { loadAddon().closeFd(fd); throw e; }
       return { host: h, port: actual, fd };
     } catch (e) {
       lastErr = e;
@@ -61,17 +67,12 @@ export function releasePort(fd: number): void {
   loadAddon().closeFd(fd);
 }
 
-/** Make `server` listen on host:port alongside the other workers. */
-export function listenShared(server: Server, host: string, port: number): Promise<void> {
+/** Make `server` accept from the shared listening socket `fd` (from reservePort) alongside the other workers. */
+export function listenShared(server: Server, fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const done = () => { server.off('error', reject); resolve(); };
-    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-    if (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)) {
-      server.listen({ host, port, reusePort: true } as net.ListenOptions, done);
-    } else {
-      const [fd] = loadAddon().bindReusePort(host, port);
-      server.listen({ fd }, done);
-    }
+    const own = loadAddon().dupFd(fd);
+    const fail = (err: Error) => { loadAddon().closeFd(own); reject(err); };
+    server.once('error', fail);
+    server.listen({ fd: own }, () => { server.off('error', fail); resolve(); });
   });
 }

@@ -5,7 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import fs from 'node:fs';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { WeftConfig } from '../config/index.js';
 import { LmdbStorage, TxnClock } from '../storage/index.js';
 import { UserStore } from '../auth/index.js';
@@ -54,6 +54,8 @@ export class WeftRuntime {
   private readonly servers: http.Server[] = [];
   private readonly sockets = new Set<Socket>();
   private inFlight = 0;
+  private draining = false;
+  private readonly responses = new Set<ServerResponse>();
   private started?: Promise<void>;
   private closing?: Promise<void>;
   private purgeTimer?: NodeJS.Timeout;
@@ -92,7 +94,9 @@ export class WeftRuntime {
       maxHeaderSize: cfg.maxHeaderSize,
     }, (req, res) => {
       this.inFlight++;
-      res.once('close', () => { this.inFlight--; });
+      if (this.draining) res.setHeader('Connection', 'close');
+      else this.responses.add(res);
+      res.once('close', () => { this.inFlight--; this.responses.delete(res); });
       handler(req, res);
     });
     server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
@@ -169,8 +173,8 @@ export class WeftRuntime {
     const ops = this.opts.listeners.find((l) => l.name === 'operations');
     const app = this.opts.listeners.find((l) => l.name === 'http');
     const shared = ops && app && ops.port === app.port && ops.host === app.host;
-    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? rest : undefined), opsNet), ops.host, ops.port);
-    if (app && !shared) await listenShared(this.httpServer(rest, appNet), app.host, app.port);
+    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? rest : undefined), opsNet), ops.fd);
+    if (app && !shared) await listenShared(this.httpServer(rest, appNet), app.fd);
     if (this.opts.domainSocket) {
       fs.rmSync(this.opts.domainSocket, { force: true });
       const server = this.httpServer(opsHandler('unix'), opsNet);
@@ -191,14 +195,23 @@ export class WeftRuntime {
     this.purgeTimer.unref();
   }
 
-  /** Stop accepting, let in-flight requests finish (up to `graceMs`), then close storage. */
-  close(graceMs = 10_000): Promise<void> {
+  /**
+   * Stop accepting, let in-flight requests finish (up to `graceMs`), then close storage. With `lingerMs`, open
+   * keep-alive connections are not cut at once: every response from now on says `Connection: close`, and idle
+   * connections get up to `lingerMs` to be closed by their clients (used by rolling restarts; shutdown does not wait).
+   */
+  close(graceMs = 10_000, lingerMs = 0): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.purgeTimer);
-      for (const s of this.servers) s.close();
-      for (const s of this.servers) s.closeIdleConnections();
+      this.draining = true;
+      for (const res of this.responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+      // net.Server#close stops accepting without http.Server#close's immediate closeIdleConnections()
+      for (const s of this.servers) net.Server.prototype.close.call(s);
+      if (!lingerMs) for (const s of this.servers) s.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const lingerUntil = Date.now() + Math.min(lingerMs, Math.max(0, deadline - Date.now()));
+      while (this.sockets.size > 0 && Date.now() < lingerUntil) await new Promise((r) => setTimeout(r, 20));
       for (const s of this.servers) s.closeAllConnections();
       for (const s of this.sockets) s.destroy();
       await this.storage.close();

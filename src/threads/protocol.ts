@@ -10,6 +10,8 @@ export interface ListenSpec {
   name: 'operations' | 'http';
   host: string;
   port: number;
+  /** The main thread's listening socket for this address; each serving thread listens on its own dup of it. */
+  fd: number;
 }
 
 export interface WorkerData {
@@ -32,7 +34,8 @@ export type MainMessage =
   | { type: 'schema-changed'; database: string }
   | { type: 'auth-changed' }
   | { type: 'close-database'; database: string; requestId: number }
-  | { type: 'drain' }
+  /** lingerMs: how long idle keep-alive connections may stay open so their clients stop reusing them first. */
+  | { type: 'drain'; lingerMs?: number }
   | { type: 'thread-info'; requestId: number }
   | { type: 'reply'; requestId: number; error?: WireError; value?: unknown };
 

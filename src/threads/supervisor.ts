@@ -66,13 +66,14 @@ export class Supervisor {
   /** One background pool per process (not per worker): its threads are bounded by jobs.poolSize in total. */
   private pool?: TaskPool;
   private slots: Slot[] = [];
-  private reserved: number[] = [];
+  /** Listening sockets by configured address; kept across an in-process restart so the ports stay the same. */
+  private sockets = new Map<string, { host: string; port: number; fd: number }>();
   private listeners: ListenSpec[] = [];
   private readonly clock = new TxnClock();
   private startedAt = Date.now();
   private stopping = false;
   private nextRequest = 1;
-  private readonly waiters = new Map<number, { count: number; done: () => void; values: unknown[] }>();
+  private readonly waiters = new Map<number, { pending: Set<Worker>; done: () => void; values: unknown[] }>();
   private readyResolvers = new Map<number, () => void>();
   private pidFile = '';
   private applications: string[] = [];
@@ -124,24 +125,28 @@ export class Supervisor {
 
     this.listeners = [];
     const specs: Array<[ListenSpec['name'], unknown]> = [['operations', config.operationsApi.network.port], ['http', config.http.port]];
-    const byAddress = new Map<string, ListenSpec>();
-    for (const [name, value] of specs) {
-      const p = parsePort(value);
-      if (!p) continue;
-      const key = `${p.host}:${p.port}`;
-      const same = p.port !== 0 ? byAddress.get(key) : undefined;
-      if (same) { this.listeners.push({ name, host: same.host, port: same.port }); continue; }
-      const r = await reservePort(p.host, p.port);
-      this.reserved.push(r.fd);
-      const spec = { name, host: r.host, port: r.port };
-      byAddress.set(key, spec);
-      this.listeners.push(spec);
+    const previous = this.sockets;
+    this.sockets = new Map();
+    try {
+      for (const [name, value] of specs) {
+        const p = parsePort(value);
+        if (!p) continue;
+        // port 0 means "any free port" once per listener, so two such listeners never share a socket
+        const key = p.port === 0 ? `${name}|${p.host}:0` : `${p.host}:${p.port}`;
+        let socket = this.sockets.get(key) ?? previous.get(key);
+        if (!socket) socket = await reservePort(p.host, p.port);
+        previous.delete(key);
+        this.sockets.set(key, socket);
+        this.listeners.push({ name, host: socket.host, port: socket.port, fd: socket.fd });
+      }
+    } finally {
+      for (const socket of previous.values()) releasePort(socket.fd);
     }
 
     const count = config.threads.count;
     if (count === 0) {
       // threads.count 0: the main thread serves requests itself (spec §1.9)
-      this.mainRuntime = this.recreateMainWithListeners();
+      this.mainRuntime = await this.recreateMainWithListeners();
       await this.mainRuntime.start();
     } else {
       await this.mainRuntime.start();
@@ -175,9 +180,10 @@ export class Supervisor {
     return loaded;
   }
 
-  private recreateMainWithListeners(): WeftRuntime {
+  private async recreateMainWithListeners(): Promise<WeftRuntime> {
     const { config, rootPath, configFile } = this.loaded;
-    void this.mainRuntime?.close();
+    // the install-time runtime must release its storage handles before a second one opens the same files
+    await this.mainRuntime?.close();
     return new WeftRuntime({
       config, configFile, rootPath, version: this.opts.version, startedAt: this.startedAt, clock: this.clock.buffer,
       listeners: this.listeners, domainSocket: config.operationsApi.network.domainSocket || null, cluster: this.bridge(),
@@ -214,6 +220,7 @@ export class Supervisor {
         this.mainRuntime?.logger.error({ err, slot: slot.index }, 'worker error');
       });
       worker.on('exit', (code) => {
+        this.forgetWorker(worker);
         if (slot.retiring.has(worker)) { slot.retiring.delete(worker); return; }
         if (this.stopping || slot.worker !== worker) return;
         const wasReady = slot.ready;
@@ -247,16 +254,23 @@ export class Supervisor {
       const timer = setTimeout(() => { this.waiters.delete(requestId); resolve(values); }, timeoutMs);
       const done = () => { clearTimeout(timer); this.waiters.delete(requestId); resolve(values); };
       if (workers.length === 0) return done();
-      this.waiters.set(requestId, { count: workers.length, done, values });
+      this.waiters.set(requestId, { pending: new Set(workers), done, values });
       for (const w of workers) w.postMessage(make(requestId));
     });
   }
 
-  private answer(requestId: number, value?: unknown): void {
+  private answer(requestId: number, worker: Worker, value?: unknown): void {
     const w = this.waiters.get(requestId);
-    if (!w) return;
+    if (!w || !w.pending.delete(worker)) return;
     if (value !== undefined) w.values.push(value);
-    if (--w.count === 0) w.done();
+    if (w.pending.size === 0) w.done();
+  }
+
+  /** A worker that exits will never answer: stop waiting for it instead of running into the gather timeout. */
+  private forgetWorker(worker: Worker): void {
+    for (const w of [...this.waiters.values()]) {
+      if (w.pending.delete(worker) && w.pending.size === 0) w.done();
+    }
   }
 
   private async onWorkerMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
@@ -289,10 +303,10 @@ export class Supervisor {
         this.runTask(msg.task).then((v) => reply(msg.requestId, v), (e) => reply(msg.requestId, undefined, e));
         break;
       case 'ack':
-        this.answer(msg.requestId);
+        this.answer(msg.requestId, worker);
         break;
       case 'thread-info':
-        this.answer(msg.requestId, msg.info);
+        this.answer(msg.requestId, worker, msg.info);
         break;
       case 'ready':
       case 'drained':
@@ -329,13 +343,13 @@ export class Supervisor {
   }
 
   /** Drain a worker: it stops accepting, finishes in-flight requests and exits. */
-  private retire(slot: Slot, worker: Worker): Promise<void> {
+  private retire(slot: Slot, worker: Worker, lingerMs = 0): Promise<void> {
     slot.retiring.add(worker);
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => { void worker.terminate(); }, 15_000);
       worker.once('exit', () => { clearTimeout(timer); resolve(); });
       worker.on('message', (m: WorkerMessage) => { if (m.type === 'drained') void worker.terminate(); });
-      worker.postMessage({ type: 'drain' } satisfies MainMessage);
+      worker.postMessage({ type: 'drain', lingerMs } satisfies MainMessage);
     });
   }
 
@@ -345,14 +359,18 @@ export class Supervisor {
       if (this.stopping) return;
       const old = slot.worker;
       await this.spawn(slot);
-      if (old) await this.retire(slot, old);
+      // Keep-alive clients of the old worker get `Connection: close` on their next response and move to the new
+      // one; closing their idle sockets at once races with a request already on its way (ECONNRESET).
+      const net = this.loaded.config.operationsApi.network;
+      if (old) await this.retire(slot, old, Math.min(Math.max(net.keepAliveTimeout, this.loaded.config.http.keepAliveTimeout), 10_000));
     }
   }
 
   /** Restart everything in this process (same pid): re-read config, rebind the same ports, new workers. */
   async restartProcess(): Promise<void> {
     if ((this.opts.env ?? process.env).HARPER_EXIT_ON_RESTART) { await this.shutdown(0); return; }
-    await this.stopAll();
+    // The listening sockets stay open: clients queue instead of being refused, and the ports do not change.
+    await this.stopAll(true);
     fs.rmSync(this.pidFile, { force: true });
     try {
       await this.start();
@@ -363,7 +381,7 @@ export class Supervisor {
     }
   }
 
-  private async stopAll(): Promise<void> {
+  private async stopAll(keepSockets = false): Promise<void> {
     this.stopping = true;
     // running jobs stop at their next batch boundary and record what they wrote
     await this.pool?.close(5_000);
@@ -372,8 +390,10 @@ export class Supervisor {
     this.slots = [];
     await this.mainRuntime?.close();
     if (this.loaded?.config.operationsApi.network.domainSocket) fs.rmSync(this.loaded.config.operationsApi.network.domainSocket, { force: true });
-    for (const fd of this.reserved) releasePort(fd);
-    this.reserved = [];
+    if (!keepSockets) {
+      for (const socket of this.sockets.values()) releasePort(socket.fd);
+      this.sockets.clear();
+    }
   }
 
   async shutdown(code = 0): Promise<void> {

@@ -69,7 +69,7 @@ port.on('message', async (msg: MainMessage) => {
       send({ type: 'thread-info', requestId: msg.requestId, info: threadInfoOf(data.slot) });
       break;
     case 'drain':
-      await runtime.close();
+      await runtime.close(10_000, msg.lingerMs ?? 0);
       send({ type: 'drained' });
       break;
     case 'reply': {
