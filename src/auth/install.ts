@@ -5,9 +5,16 @@ import { CREATED_TIME, UPDATED_TIME } from '../storage/index.js';
 import { hashPassword, type HashFunction } from './passwords.js';
 import { ROLE_TABLE, SYSTEM_DB, USER_TABLE } from './users.js';
 
-const SYSTEM_TABLES: Array<[string, string]> = [
-  [USER_TABLE, 'username'], [ROLE_TABLE, 'id'], ['hdb_job', 'id'], ['hdb_info', 'info_id'], ['hdb_nodes', 'name'],
-  ['hdb_session', 'id'], ['hdb_durable_session', 'id'], ['hdb_session_will', 'id'],
+/** System tables, their primary key, and the attributes their records carry (declared so searches and describe see them). */
+const SYSTEM_TABLES: Array<[string, string, string[]]> = [
+  [USER_TABLE, 'username', ['password', 'role', 'active', 'hash_function', 'refresh_token']],
+  [ROLE_TABLE, 'id', ['role', 'permission']],
+  ['hdb_job', 'id', ['type', 'status', 'message', 'user', 'start_datetime', 'end_datetime', 'created_datetime', 'request']],
+  ['hdb_info', 'info_id', ['data_version', 'hdb_version']],
+  ['hdb_nodes', 'name', []],
+  ['hdb_session', 'id', ['user']],
+  ['hdb_durable_session', 'id', ['subscriptions']],
+  ['hdb_session_will', 'id', []],
 ];
 
 export interface InstallResult { adminUser?: string; generatedPassword?: string }
@@ -23,14 +30,25 @@ export async function ensureSystemDatabase(
   const generated = opts.password ? undefined : randomBytes(12).toString('base64url');
   const password = await hashPassword(opts.password || generated!, opts.hashFunction === 'md5' ? 'sha256' : opts.hashFunction);
   await db.transact((txn) => {
-    for (const [name, pk] of SYSTEM_TABLES) {
-      if (txn.table(name)) continue;
+    for (const [name, pk, fields] of SYSTEM_TABLES) {
+      const existing = txn.table(name);
+      if (existing) {
+        // roots made by earlier versions: declare what is missing, without indexes (system tables are small)
+        const missing = fields.filter((f) => !existing.hasAttribute(f));
+        if (missing.length) {
+          const def = structuredClone(existing.def);
+          for (const f of missing) def.attributes.push({ attribute: f, created: time });
+          txn.saveTable(def);
+        }
+        continue;
+      }
       const def: TableDef = {
         database: SYSTEM_DB, name, primaryKey: pk, schemaDefined: false, audit: false, created: time,
         attributes: [
           { attribute: pk, is_primary_key: true, indexed: true, created: time },
           { attribute: CREATED_TIME, indexed: true, assigned_created_time: true, created: time },
           { attribute: UPDATED_TIME, indexed: true, assigned_updated_time: true, created: time },
+          ...fields.map((f) => ({ attribute: f, created: time })),
         ],
       };
       txn.saveTable(def);
