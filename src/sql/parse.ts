@@ -8,12 +8,21 @@ import { weftError, WeftError } from '../errors/index.js';
 import type { Node, Statement } from './types.js';
 
 const require = createRequire(import.meta.url);
-// The per-dialect build is a tenth of the size of the all-dialects bundle and loads faster in every worker.
-const { Parser } = require('node-sql-parser/build/transactsql') as {
-  Parser: new () => { astify(sql: string, opt: object): unknown; exprToSQL(expr: unknown, opt: object): string };
-};
+type SqlParser = { astify(sql: string, opt: object): unknown; exprToSQL(expr: unknown, opt: object): string };
 const OPTS = { database: 'transactsql' };
-const parser = new Parser();
+let parserInstance: SqlParser | undefined;
+/**
+ * Loaded on first use: the grammar takes ~0.3 s to load, which would otherwise delay every worker's start (and the
+ * replacement of a crashed one) whether or not it ever sees SQL. The per-dialect build is a tenth of the size of the
+ * all-dialects bundle.
+ */
+function sqlParser(): SqlParser {
+  if (!parserInstance) {
+    const { Parser } = require('node-sql-parser/build/transactsql') as { Parser: new () => SqlParser };
+    parserInstance = new Parser();
+  }
+  return parserInstance;
+}
 
 const SUPPORTED = new Set(['select', 'insert', 'update', 'delete']);
 /** Statement keywords that are valid SQL but not Weft's subset (anything else that fails to parse is a syntax error). */
@@ -34,7 +43,7 @@ export function parseStatement(sql: string): Statement {
   if (OTHER_STATEMENTS.has(keyword)) throw weftError('SQL_UNSUPPORTED_TYPE', keyword);
   let ast: unknown;
   try {
-    ast = parser.astify(sql, OPTS);
+    ast = sqlParser().astify(sql, OPTS);
   } catch (err) {
     if (err instanceof WeftError) throw err;
     const offset = (err as { location?: { start?: { offset?: number } } })?.location?.start?.offset;
@@ -54,7 +63,7 @@ export function parseStatement(sql: string): Statement {
 /** The SQL text of an expression, used to name unaliased result columns (`COUNT(*)`, `a + 1`). */
 export function exprText(expr: Node): string {
   try {
-    return parser.exprToSQL(expr, OPTS).replace(/\[([^\]]*)\]/g, '$1');
+    return sqlParser().exprToSQL(expr, OPTS).replace(/\[([^\]]*)\]/g, '$1');
   } catch {
     return String(expr.type);
   }
