@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { pack } from 'msgpackr';
 import { WeftError, weftError, registry } from '../errors/index.js';
-import { decodeBody, mediaType, negotiate, readBody, type Format } from '../http/index.js';
+import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, type Format } from '../http/index.js';
 import {
   checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
   type Table, type WriteTxn,
@@ -119,9 +119,7 @@ function sendError(x: Exchange, err: unknown): void {
 
 function cors(req: IncomingMessage, res: ServerResponse, config: Readonly<WeftConfig>): boolean {
   const origin = req.headers.origin;
-  if (!config.http.cors || !origin) return false;
-  const list = config.http.corsAccessList;
-  if (list && !list.includes('*') && !list.includes(origin)) return false;
+  if (!corsOriginAllowed(origin, config.http.cors, config.http.corsAccessList)) return false;
   res.setHeader('Access-Control-Allow-Origin', origin);
   if (config.authentication.enableSessions) res.setHeader('Access-Control-Allow-Credentials', 'true');
   return true;

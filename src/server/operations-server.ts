@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { errorResponse, weftError } from '../errors/index.js';
-import { decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
+import { corsOriginAllowed, decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
 import { executeOperation, type ServerServices } from '../operations/index.js';
 import { authenticateRequest, requestInfo, type RequestContext, type Transport, type UserStore } from '../auth/index.js';
 import type { Logger } from '../logging/index.js';
@@ -28,15 +28,16 @@ function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDep
   res.end(text);
 }
 
-function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandlerDeps): void {
+/** CORS headers for an allowed Origin (spec §2.1); returns whether it is allowed. */
+function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandlerDeps): boolean {
   const net = deps.services.config.operationsApi.network;
   const origin = req.headers.origin;
-  if (!net.cors || !origin) return;
-  const list = net.corsAccessList;
-  if (!list || list.includes('*') || list.includes(null) || list.includes(origin)) {
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Vary', 'Origin');
-  }
+  res.setHeader('Vary', 'Origin');
+  if (!corsOriginAllowed(origin, net.cors, net.corsAccessList)) return false;
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  // login sets a session cookie: a browser sends it cross-origin only when credentials are allowed
+  if (deps.services.config.authentication.enableSessions) res.setHeader('Access-Control-Allow-Credentials', 'true');
+  return true;
 }
 
 export function createOperationsHandler(deps: OperationsHandlerDeps) {
@@ -44,13 +45,16 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     res.setHeader('Server', 'HarperDB');
-    cors(req, res, deps);
+    const corsAllowed = cors(req, res, deps);
     const path = (req.url ?? '/').split('?')[0];
     let operation: unknown;
     try {
       if (req.method === 'OPTIONS') {
-        res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
-        res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Accept');
+        // preflight: the allow-lists only for an origin CORS admits, so a refused origin's browser blocks the request
+        if (corsAllowed) {
+          res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+          res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Accept');
+        }
         res.writeHead(200).end();
         return;
       }
