@@ -41,9 +41,11 @@ export function authorizeRest(
   if (!evaluateAccess(user, checks).allowed) throw weftError('REST_UNAUTHORIZED');
 }
 
-/** Backwards-compatible single-table check without attributes. */
-export function checkTableAccess(user: User | null, database: string, table: Table, action: Action): void {
-  authorizeRest(user, database, table, action);
+/** The table-level check alone, by table name (the signature REST code used before attribute checks existed). */
+export function checkTableAccess(user: User | null, database: string, table: string, action: Action): void {
+  if (!user) throw weftError('MUST_LOGIN');
+  if (isSuperUser(user)) return;
+  if (!evaluateAccess(user, [{ database, table, actions: [action] }]).allowed) throw weftError('REST_UNAUTHORIZED');
 }
 
 function conditionAttributes(node: Condition | ConditionGroup | undefined, out: Set<string>): void {
