@@ -17,3 +17,4 @@ export {
   type AccessCheck, type AccessResult, type Action, type AttributePermission, type TablePermission, type UnauthorizedTable,
 } from './permissions.js';
 export { sessionCookieName, sessionCookie, readCookie } from './sessions.js';
+export { authenticateRequest, isLoopback, requestInfo, type AuthenticateDeps, type AuthenticateOptions } from './authenticate.js';

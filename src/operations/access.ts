@@ -11,6 +11,7 @@ import { weftError } from '../errors/index.js';
 import { NO_AUTH, SUPER_USER_ONLY } from './catalog.js';
 import { databaseName, tableName } from './validate.js';
 import type { OperationRequest, ServerServices } from './types.js';
+import type { SqlAccess } from '../sql/index.js';
 
 const STRUCTURE_OPS: Partial<Record<string, 'database' | 'table'>> = {
   create_database: 'database', drop_database: 'database', create_table: 'table', drop_table: 'table', drop_attribute: 'table',
@@ -139,12 +140,25 @@ export function authorizeOperation(req: OperationRequest, user: User | null, ser
       }
       return req;
     }
+    case 'sql':
+      // checked per statement, on every table and attribute it touches (sqlAccess below, spec §2.9)
+      return req;
     default:
-      // sql and operations not listed above check their own statements through the same module when built;
+      // operations not listed above check their own requests through the same module when built;
       // until then only super users may run them
       checkSuperUser(user, op);
       return req;
   }
+}
+
+/** The permission checks the SQL executor runs on a parsed statement; undefined for super users. */
+export function sqlAccess(user: User | null): SqlAccess | undefined {
+  if (isSuperUser(user)) return undefined;
+  return {
+    check: (checks) => checkAccess(user, checks),
+    readable: (database, table, primaryKey) => readableAttributes(user, database, table, primaryKey),
+    writes: (attributes) => checkTimestampWrites(user, attributes),
+  };
 }
 
 function filterTable(user: User, db: string, name: string, desc: unknown): unknown {

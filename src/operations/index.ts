@@ -6,7 +6,7 @@
 import { weftError } from '../errors/index.js';
 import type { RequestContext } from '../auth/types.js';
 import { canonicalOperation, type OperationName } from './catalog.js';
-import { afterOperation, authorizeOperation, filterResult } from './access.js';
+import { afterOperation, authorizeOperation, filterResult, sqlAccess } from './access.js';
 import * as users from './users.js';
 import * as schema from './schema.js';
 import * as data from './data.js';
@@ -30,7 +30,7 @@ const HANDLERS: Record<OperationName, Handler> = {
   insert: data.insert, update: data.update, upsert: data.upsert, delete: data.deleteRecords,
   search_by_id: searchOps.searchById, search_by_value: searchOps.searchByValue,
   search_by_conditions: searchOps.searchByConditions, search: later('search'), sql: (req, ctx, services) => executeSql(req.sql, {
-    storage: services.storage, schemaChanged: (db) => services.cluster.schemaChanged(db),
+    storage: services.storage, schemaChanged: (db) => services.cluster.schemaChanged(db), access: sqlAccess(ctx.user),
   }, ctx.user?.username),
   csv_data_load: jobs.csvDataLoad, csv_file_load: jobs.csvFileLoad, csv_url_load: jobs.csvUrlLoad,
   import_from_s3: later('import_from_s3'), export_local: jobs.exportLocal, export_to_s3: later('export_to_s3'),

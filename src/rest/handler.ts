@@ -7,15 +7,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { pack } from 'msgpackr';
 import { WeftError, weftError, registry } from '../errors/index.js';
-import { decodeBody, mediaType, negotiate, readBody, type Format } from '../http/index.js';
+import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, type Format } from '../http/index.js';
 import {
   checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
   type Table, type WriteTxn,
 } from '../storage/index.js';
-import type { User, UserStore } from '../auth/index.js';
+import { authenticateRequest, type Transport, type User, type UserStore } from '../auth/index.js';
 import type { WeftConfig } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
-import { checkTableAccess } from './access.js';
+import { authorizeRest, keepUnupdatable, narrowRecord, narrowSelect, queryAttributes, readableSet } from './access.js';
 import { coerceText, scalarType } from './coerce.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery } from './query.js';
@@ -31,6 +31,8 @@ export interface RestDeps {
   resources: ResourceMap;
   /** Answers requests no resource matches. */
   notFound: (req: IncomingMessage, res: ServerResponse) => void;
+  /** 'https' on the secure application port (cookies and request info depend on it). */
+  transport?: Transport;
 }
 
 export const ALLOW_ALL = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, QUERY, COPY, MOVE';
@@ -115,30 +117,9 @@ function sendError(x: Exchange, err: unknown): void {
   res.writeHead(status).end(body);
 }
 
-function isLoopback(ip: string | undefined): boolean {
-  return !!ip && (ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.'));
-}
-
-async function authenticate(req: IncomingMessage, deps: RestDeps): Promise<User | null> {
-  const auth = req.headers.authorization;
-  if (auth) {
-    if (/^basic /i.test(auth)) {
-      const user = await deps.users.authenticateBasic(auth);
-      if (user) return user;
-    } else if (/^bearer /i.test(auth)) {
-      throw weftError('INVALID_TOKEN'); // tokens arrive with the users-and-roles work
-    }
-  }
-  const authorizeLocal = deps.config.authentication.authorizeLocal || process.env.AUTHENTICATION_AUTHORIZELOCAL === 'true';
-  if (authorizeLocal && isLoopback(req.socket.remoteAddress)) return deps.users.superUser() ?? null;
-  return null;
-}
-
 function cors(req: IncomingMessage, res: ServerResponse, config: Readonly<WeftConfig>): boolean {
   const origin = req.headers.origin;
-  if (!config.http.cors || !origin) return false;
-  const list = config.http.corsAccessList;
-  if (list && !list.includes('*') && !list.includes(origin)) return false;
+  if (!corsOriginAllowed(origin, config.http.cors, config.http.corsAccessList)) return false;
   res.setHeader('Access-Control-Allow-Origin', origin);
   if (config.authentication.enableSessions) res.setHeader('Access-Control-Allow-Credentials', 'true');
   return true;
@@ -237,9 +218,9 @@ function stamp(txn: WriteTxn, table: Table, record: Rec, prev: Rec | undefined):
   }
 }
 
-function describe(table: Table, resource: TableResource, x: Exchange): Rec {
+function describe(table: Table, resource: TableResource, x: Exchange, readable: Set<string> | null): Rec {
   const db = x.deps.storage.database(resource.database);
-  const attributes = table.def.attributes.map((a) => {
+  const attributes = table.def.attributes.filter((a) => !readable || readable.has(a.attribute)).map((a) => {
     const o: Rec = { name: a.attribute };
     if (a.type) o.type = a.type;
     if (a.elements) o.elements = a.elements;
@@ -286,17 +267,23 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
 
   switch (method) {
     case 'GET': case 'HEAD': case 'QUERY': {
-      checkTableAccess(x.user, database, table.name, 'read');
-      if (target.kind === 'describe') return send(x, 200, describe(table, r, x));
+      authorizeRest(x.user, database, table, 'read');
+      const readable = readableSet(x.user, database, table);
+      if (target.kind === 'describe') return send(x, 200, describe(table, r, x, readable));
       if (target.kind === 'collection') {
         const tq = collectionQuery(table, x, target.prefix);
+        authorizeRest(x.user, database, table, 'read', queryAttributes(tq));
+        narrowSelect(tq, readable);
         const project = projector(table, tq.select);
         const results = search(table, tq.tree, tq.options);
-        return send(x, 200, (function* () { for (const rec of results) yield project(rec); })(), {}, csvColumnsFor(table, tq.select));
+        const columns = csvColumnsFor(table, tq.select).filter((c) => !readable || readable.has(c) || c.startsWith('$'));
+        return send(x, 200, (function* () { for (const rec of results) yield project(narrowRecord(rec, readable)); })(), {}, columns);
       }
       const id = coerceId(table, target.idText);
-      const rec = table.get(id);
-      if (rec === undefined) return send(x, 404, undefined);
+      if (target.property) authorizeRest(x.user, database, table, 'read', [target.property]);
+      const found = table.get(id);
+      if (found === undefined) return send(x, 404, undefined);
+      const rec = narrowRecord(found, readable);
       if (target.property) return send(x, 200, rec[target.property] ?? null);
       const etag = etagOf(rec);
       if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ETag: etag });
@@ -304,14 +291,16 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
     }
     case 'PUT': {
       if (target.kind !== 'record' || target.property) throw notAllowed('put', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
-      checkTableAccess(x.user, database, table.name, 'update');
+      authorizeRest(x.user, database, table, 'update');
       const id = coerceId(table, target.idText);
       const body = await readRecordBody(x);
-      const record: Rec = { ...body, [table.primaryKey]: id };
-      checkTypes(table, record);
+      authorizeRest(x.user, database, table, 'update', Object.keys(body));
+      const given: Rec = { ...body, [table.primaryKey]: id };
+      checkTypes(table, given);
       await db.transact((txn) => {
         const t = txn.table(table.name) ?? table;
         const prev = txn.get(t, id);
+        const record = keepUnupdatable(x.user, database, t, given, prev);
         stamp(txn, t, record, prev);
         txn.put(t, id, record, 'put', prev ?? null);
       }, username);
@@ -319,9 +308,10 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
     }
     case 'PATCH': {
       if (target.kind !== 'record' || target.property) throw notAllowed('patch', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
-      checkTableAccess(x.user, database, table.name, 'update');
+      authorizeRest(x.user, database, table, 'update');
       const id = coerceId(table, target.idText);
       const body = await readRecordBody(x);
+      authorizeRest(x.user, database, table, 'update', Object.keys(body));
       await db.transact((txn) => {
         const t = txn.table(table.name) ?? table;
         const prev = txn.get(t, id);
@@ -334,8 +324,9 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
     }
     case 'POST': {
       if (target.kind === 'record') throw notAllowed('post', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS, TRACE');
-      checkTableAccess(x.user, database, table.name, 'insert');
+      authorizeRest(x.user, database, table, 'insert');
       const body = await readRecordBody(x);
+      authorizeRest(x.user, database, table, 'insert', Object.keys(body));
       const given = bodyKey(body[table.primaryKey]);
       const record: Rec = { ...body };
       if (given === undefined) delete record[table.primaryKey];
@@ -352,7 +343,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       return send(x, 201, id, { Location: String(id) });
     }
     case 'DELETE': {
-      checkTableAccess(x.user, database, table.name, 'delete');
+      authorizeRest(x.user, database, table, 'delete');
       if (target.kind === 'record') {
         if (target.property) throw notAllowed('delete', 'GET, HEAD, OPTIONS, TRACE');
         const id = coerceId(table, target.idText);
@@ -360,6 +351,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         return send(x, 200, true);
       }
       const tq = collectionQuery(table, x, target.kind === 'collection' ? target.prefix : undefined);
+      authorizeRest(x.user, database, table, 'delete', queryAttributes(tq), 'read');
       await db.transact((txn) => {
         const t = txn.table(table.name) ?? table;
         const ids: Key[] = [];
@@ -405,7 +397,7 @@ export function createRestHandler(deps: RestDeps) {
       }
       x.format = negotiate(req.headers.accept);
       if (method === 'OPTIONS' || method === 'TRACE' || method === 'BREW') return await generalMethod(x, method);
-      x.user = await authenticate(req, deps);
+      x.user = await authenticateRequest(req, { users: deps.users, config: deps.config, transport: deps.transport ?? 'http' });
       const { resource, rest } = match;
       switch (resource.kind) {
         case 'conflict': throw weftError('REST_CONFLICTING_PATHS', '/' + resource.path);

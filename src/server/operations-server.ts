@@ -2,9 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { errorResponse, weftError } from '../errors/index.js';
-import { decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
+import { corsOriginAllowed, decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
 import { executeOperation, type ServerServices } from '../operations/index.js';
-import { readCookie, sessionCookieName, type RequestContext, type RequestInfo, type Transport, type User, type UserStore } from '../auth/index.js';
+import { authenticateRequest, requestInfo, type RequestContext, type Transport, type UserStore } from '../auth/index.js';
 import type { Logger } from '../logging/index.js';
 
 export interface OperationsHandlerDeps {
@@ -15,40 +15,6 @@ export interface OperationsHandlerDeps {
   /** Extra handler for other routes on a shared port (the application HTTP handler), or undefined. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
   testHooks?: boolean;
-}
-
-function isLoopback(ip: string | undefined): boolean {
-  return !!ip && (ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.'));
-}
-
-/**
- * Who is asking (spec §2.2, §7.1): unix socket, Basic, Bearer, session cookie, then local authorisation. A presented
- * credential that fails is an error, never a downgrade to anonymous.
- */
-async function authenticate(req: IncomingMessage, deps: OperationsHandlerDeps, operation: unknown, info: RequestInfo): Promise<User | null> {
-  if (deps.transport === 'unix') return deps.users.superUser() ?? null;
-  const ip = req.socket.remoteAddress ?? '';
-  const auth = req.headers.authorization;
-  if (auth) {
-    if (/^basic /i.test(auth)) {
-      const user = await deps.users.authenticateBasic(auth, ip);
-      if (user) return user;
-    } else if (/^bearer /i.test(auth)) {
-      const token = auth.slice(7).trim();
-      // refresh_operation_token takes the refresh token as Bearer; it authenticates itself in the handler
-      if (operation === 'refresh_operation_token') return null;
-      return deps.users.authenticateToken(token, 'operation');
-    }
-  }
-  const cfg = deps.services.config.authentication;
-  if (cfg.enableSessions) {
-    const id = readCookie(info, sessionCookieName(info));
-    const user = id ? deps.users.sessionUser(id) : undefined;
-    if (user) return user;
-  }
-  const authorizeLocal = cfg.authorizeLocal || process.env.AUTHENTICATION_AUTHORIZELOCAL === 'true';
-  if (authorizeLocal && isLoopback(ip)) return deps.users.superUser() ?? null;
-  return null;
 }
 
 function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDeps, requestId: string, operation?: unknown): void {
@@ -62,15 +28,16 @@ function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDep
   res.end(text);
 }
 
-function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandlerDeps): void {
+/** CORS headers for an allowed Origin (spec §2.1); returns whether it is allowed. */
+function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandlerDeps): boolean {
   const net = deps.services.config.operationsApi.network;
   const origin = req.headers.origin;
-  if (!net.cors || !origin) return;
-  const list = net.corsAccessList;
-  if (!list || list.includes('*') || list.includes(null) || list.includes(origin)) {
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Vary', 'Origin');
-  }
+  res.setHeader('Vary', 'Origin');
+  if (!corsOriginAllowed(origin, net.cors, net.corsAccessList)) return false;
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  // login sets a session cookie: a browser sends it cross-origin only when credentials are allowed
+  if (deps.services.config.authentication.enableSessions) res.setHeader('Access-Control-Allow-Credentials', 'true');
+  return true;
 }
 
 export function createOperationsHandler(deps: OperationsHandlerDeps) {
@@ -78,13 +45,16 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     res.setHeader('Server', 'HarperDB');
-    cors(req, res, deps);
+    const corsAllowed = cors(req, res, deps);
     const path = (req.url ?? '/').split('?')[0];
     let operation: unknown;
     try {
       if (req.method === 'OPTIONS') {
-        res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
-        res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Accept');
+        // preflight: the allow-lists only for an origin CORS admits, so a refused origin's browser blocks the request
+        if (corsAllowed) {
+          res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+          res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Accept');
+        }
         res.writeHead(200).end();
         return;
       }
@@ -109,14 +79,16 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
         res.writeHead(200).end('{"message":"crashing"}');
         return;
       }
-      const info: RequestInfo = { headers: req.headers, secure: deps.transport === 'https' };
+      const info = requestInfo(req, deps.transport);
       let op = body as Record<string, unknown> | undefined;
       // the refresh token may come as Bearer instead of in the body (spec §2.2 item 3)
       if (operation === 'refresh_operation_token' && op && typeof op === 'object' && op.refresh_token === undefined) {
         const bearer = /^bearer (.+)$/i.exec(req.headers.authorization ?? '');
         if (bearer) op = { ...op, refresh_token: bearer[1]!.trim() };
       }
-      const user = await authenticate(req, deps, operation, info);
+      const user = await authenticateRequest(req, { users: deps.users, config: deps.services.config, transport: deps.transport }, {
+        bearerIsNotAuthentication: operation === 'refresh_operation_token',
+      });
       const ctx: RequestContext = { user, ip: req.socket.remoteAddress ?? '', transport: deps.transport, requestId, request: info };
       const result = await executeOperation(op, ctx, deps.services);
       for (const [k, v] of Object.entries(ctx.responseHeaders ?? {})) res.setHeader(k, v);

@@ -4,6 +4,8 @@
  * two runtimes on two roots can live in one process.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import fs from 'node:fs';
 import net, { type Socket } from 'node:net';
 import type { WeftConfig } from '../config/index.js';
@@ -14,6 +16,7 @@ import type { ClusterBridge, ServerServices } from '../operations/index.js';
 import type { ListenSpec } from '../threads/protocol.js';
 import { createOperationsHandler } from './operations-server.js';
 import { listenShared } from './listen.js';
+import { secureContextOptions } from './tls.js';
 import { readApplication } from '../components/index.js';
 import { createRestHandler, ResourceMap, setTables } from '../rest/index.js';
 import { pathToFileURL } from 'node:url';
@@ -80,11 +83,13 @@ export class WeftRuntime {
     };
   }
 
+  /** An HTTP server, or HTTPS when `tls` is given (key and certificate). */
   private httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void, net: {
     keepAliveTimeout: number; headersTimeout: number; timeout: number;
-  }): http.Server {
+  }, tls?: SecureContextOptions): http.Server {
     const cfg = this.opts.config.http;
-    const server = http.createServer({
+    const create = (tls ? (o: object, h: http.RequestListener) => https.createServer({ ...o, ...tls }, h) : http.createServer) as typeof http.createServer;
+    const server = create({
       keepAliveTimeout: net.keepAliveTimeout,
       headersTimeout: net.headersTimeout,
       requestTimeout: net.timeout,
@@ -163,18 +168,28 @@ export class WeftRuntime {
   private async doStart(): Promise<void> {
     const { config } = this.opts;
     const resources = await this.loadResources();
-    const rest = createRestHandler({
-      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound,
+    const restFor = (transport: 'http' | 'https') => createRestHandler({
+      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound, transport,
     });
+    const rest = restFor('http');
     const opsNet = config.operationsApi.network;
     const appNet = { keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, timeout: config.http.timeout };
-    const opsHandler = (transport: 'http' | 'unix', fallback?: (req: IncomingMessage, res: ServerResponse) => void) =>
+    const opsHandler = (transport: 'http' | 'https' | 'unix', fallback?: (req: IncomingMessage, res: ServerResponse) => void) =>
       createOperationsHandler({ services: this.services, users: this.users, logger: this.logger, transport, fallback, testHooks: this.opts.testHooks });
     const ops = this.opts.listeners.find((l) => l.name === 'operations');
     const app = this.opts.listeners.find((l) => l.name === 'http');
     const shared = ops && app && ops.port === app.port && ops.host === app.host;
     if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? rest : undefined), opsNet), ops.fd);
     if (app && !shared) await listenShared(this.httpServer(rest, appNet), app.fd);
+    // secure listeners: same shared-socket mechanism, HTTPS on top (spec §1.1)
+    const opsTls = this.opts.listeners.find((l) => l.name === 'operations-secure');
+    const appTls = this.opts.listeners.find((l) => l.name === 'http-secure');
+    const sharedTls = opsTls && appTls && opsTls.port === appTls.port && opsTls.host === appTls.host;
+    if (opsTls) {
+      const tls = secureContextOptions(config.tls, config.operationsApi.tls);
+      await listenShared(this.httpServer(opsHandler('https', sharedTls ? restFor('https') : undefined), opsNet, tls), opsTls.fd);
+    }
+    if (appTls && !sharedTls) await listenShared(this.httpServer(restFor('https'), appNet, secureContextOptions(config.tls)), appTls.fd);
     if (this.opts.domainSocket) {
       fs.rmSync(this.opts.domainSocket, { force: true });
       const server = this.httpServer(opsHandler('unix'), opsNet);

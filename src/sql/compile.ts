@@ -17,6 +17,8 @@ export interface Scope {
   pre: PreCompute[];
   /** Output aliases visible to ORDER BY / HAVING (read from Row.out). */
   aliases?: Set<string>;
+  /** Per source, the attributes compiled expressions read (what the permission check needs). */
+  touched?: Array<Set<string>>;
 }
 
 export interface PreCompute {
@@ -25,7 +27,7 @@ export interface PreCompute {
 }
 
 export function newScope(sources: Source[]): Scope {
-  return { sources, pre: [] };
+  return { sources, pre: [], touched: sources.map(() => new Set<string>()) };
 }
 
 /** The column name of a column_ref (the parser gives a string or `{expr: {value}}`). */
@@ -154,6 +156,7 @@ export function compileExpr(node: Node, scope: Scope): Evaluator {
       if (name === '*') throw weftError('SQL_UNSUPPORTED', '* inside an expression');
       if (!node.table && scope.aliases?.has(name)) return (row) => row.out?.[name] ?? null;
       const { index, attribute } = resolveColumn(node, scope);
+      scope.touched?.[index]?.add(attribute);
       return (row) => row.recs[index]?.[attribute] ?? null;
     }
     case 'param': throw weftError('SQL_UNSUPPORTED', 'parameters');

@@ -11,6 +11,7 @@ import { parseStatement } from './parse.js';
 import type { SqlServices } from './resolve.js';
 
 export type { SqlServices } from './resolve.js';
+export type { SqlAccess } from './access.js';
 export { aggregatePartial, mergePartials, finishGroups, type AggSpec, type Partial } from './aggregate.js';
 
 /** Run one SQL statement. `user` is recorded in the audit log of writes. */

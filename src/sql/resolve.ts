@@ -2,12 +2,15 @@
 import { weftError } from '../errors/index.js';
 import type { LmdbStorage } from '../storage/index.js';
 import type { Node, Source } from './types.js';
+import type { SqlAccess } from './access.js';
 
 /** What the SQL subsystem needs from the server. */
 export interface SqlServices {
   readonly storage: LmdbStorage;
   /** Tell the other threads a database's schema changed (new attributes from INSERT/UPDATE). */
   schemaChanged(database: string): void;
+  /** The caller's permissions; absent for super users (everything allowed). */
+  readonly access?: SqlAccess;
 }
 
 const JOINS: Record<string, Source['join']> = {

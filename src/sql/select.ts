@@ -15,6 +15,7 @@ import { numericText, orderCompare, truthy, valueKey } from './values.js';
 import type { Evaluator, Node, Row, Source } from './types.js';
 import type { SqlServices } from './resolve.js';
 import { resolveSources } from './resolve.js';
+import { sourceChecks, starSets } from './access.js';
 
 type OutputItem =
   | { kind: 'star'; source?: number }
@@ -139,10 +140,12 @@ function* joinStep(left: Iterable<Row>, sources: Source[], scope: Scope, j: numb
 }
 
 /** Attributes of a source for `*`: every known attribute on dynamic tables (null-filled), the record as is otherwise. */
-function starColumns(src: Source, rec: Rec | undefined, out: Rec): void {
+function starColumns(src: Source, rec: Rec | undefined, out: Rec, readable: Set<string> | null | undefined): void {
   const t = src.table;
-  if (!t.def.schemaDefined) for (const a of t.attributeNames()) if (!(a in out)) out[a] = rec?.[a] ?? null;
-  if (rec) for (const k of Object.keys(rec)) if (!(k in out)) out[k] = rec[k];
+  // non-super users see only the attributes their role may read (spec §2.9)
+  const ok = (a: string) => !readable || readable.has(a);
+  if (!t.def.schemaDefined) for (const a of t.attributeNames()) if (!(a in out) && ok(a)) out[a] = rec?.[a] ?? null;
+  if (rec) for (const k of Object.keys(rec)) if (!(k in out) && ok(k)) out[k] = rec[k];
 }
 
 function outputItems(stmt: Node, scope: Scope): OutputItem[] {
@@ -165,12 +168,12 @@ function outputItems(stmt: Node, scope: Scope): OutputItem[] {
   return items;
 }
 
-function project(items: OutputItem[], sources: Source[], row: Row): Rec {
+function project(items: OutputItem[], sources: Source[], row: Row, readable: Array<Set<string> | null>): Rec {
   const out: Rec = {};
   for (const item of items) {
     if (item.kind === 'star') {
-      if (item.source !== undefined) starColumns(sources[item.source]!, row.recs[item.source], out);
-      else sources.forEach((s, i) => starColumns(s, row.recs[i], out));
+      if (item.source !== undefined) starColumns(sources[item.source]!, row.recs[item.source], out, readable[item.source]);
+      else sources.forEach((s, i) => starColumns(s, row.recs[i], out, readable[i]));
     } else {
       const v = item.eval(row);
       out[item.name] = v === undefined ? null : v;
@@ -248,6 +251,12 @@ export async function runSelect(stmt: Node, services: SqlServices): Promise<Iter
   });
   const { limit, offset } = limits(stmt);
   const distinct = Boolean(stmt.distinct);
+  if (services.access) {
+    // ON clauses are otherwise compiled lazily while joining: their columns must be checked before any row is read
+    for (const s of sources) if (s.on) compileExpr(s.on, scope);
+    services.access.check(sourceChecks(sources, scope, 'read'));
+  }
+  const readable = starSets(sources, services.access);
 
   // rows before grouping
   let base: Iterable<Row>;
@@ -262,7 +271,7 @@ export async function runSelect(stmt: Node, services: SqlServices): Promise<Iter
       for (const row of base) {
         if (where && !truthy(where(row))) continue;
         if (skipped < offset) { skipped++; continue; }
-        yield project(items, sources, row);
+        yield project(items, sources, row, readable);
         if (++n >= limit) return;
       }
     })();
@@ -286,7 +295,7 @@ export async function runSelect(stmt: Node, services: SqlServices): Promise<Iter
 
   let out: Array<{ row: Row; keys: unknown[] }> = [];
   for (const row of rows) {
-    row.out = project(items, sources, row);
+    row.out = project(items, sources, row, readable);
     if (having && !truthy(having(row))) continue;
     out.push({ row, keys: order.map((o) => o.eval(row)) });
   }

@@ -11,6 +11,7 @@ import { planWhere } from './plan.js';
 import { resolveTableRef, type SqlServices } from './resolve.js';
 import { truthy } from './values.js';
 import type { Evaluator, Node } from './types.js';
+import { sourceChecks } from './access.js';
 
 function target(stmt: Node, services: SqlServices) {
   const ref = (Array.isArray(stmt.table) ? stmt.table[0] : stmt.table) as Node | undefined;
@@ -44,6 +45,10 @@ export async function runInsert(stmt: Node, services: SqlServices, user?: string
     return rec;
   });
   noAsync(scope);
+  if (services.access) {
+    services.access.writes(columns);
+    services.access.check([{ database: db, table: name, actions: ['insert'], attributes: columns, primaryKey: src.table.primaryKey }]);
+  }
   const keys = checkRecords(src.table, 'insert', records);
   const { result, txnTime } = await database.transact((txn) => applyWrites(txn, db, name, 'insert', records, keys), user);
   if (result.newAttributes.length) services.schemaChanged(db);
@@ -71,6 +76,14 @@ export async function runUpdate(stmt: Node, services: SqlServices, user?: string
   if (!sets.length) throw weftError('SQL_PARSE');
   const pred = stmt.where ? compileExpr(stmt.where, scope) : undefined;
   noAsync(scope);
+  if (services.access) {
+    const columns = sets.map((s) => s.column);
+    services.access.writes(columns);
+    services.access.check([
+      { database: db, table: name, actions: ['update'], attributes: columns, primaryKey: pk },
+      ...sourceChecks([src], scope, null, 'read'),
+    ]);
+  }
   const { result, txnTime } = await database.transact((txn) => {
     const t = txn.table(name);
     if (!t) throw weftError('TABLE_NOT_FOUND', db, name);
@@ -92,6 +105,7 @@ export async function runDelete(stmt: Node, services: SqlServices, user?: string
   const scope = newScope([src]);
   const pred = stmt.where ? compileExpr(stmt.where, scope) : undefined;
   noAsync(scope);
+  if (services.access) services.access.check([{ database: db, table: name, actions: ['delete'] }, ...sourceChecks([src], scope, null, 'read')]);
   const { result } = await database.transact((txn) => {
     const t = txn.table(name);
     if (!t) throw weftError('TABLE_NOT_FOUND', db, name);

@@ -7,7 +7,8 @@ import type { ThreadInfo } from '../operations/index.js';
 import type { PoolTask } from '../pool/index.js';
 
 export interface ListenSpec {
-  name: 'operations' | 'http';
+  /** The `-secure` listeners serve HTTPS with the configured certificate. */
+  name: 'operations' | 'http' | 'operations-secure' | 'http-secure';
   host: string;
   port: number;
   /** The main thread's listening socket for this address; each serving thread listens on its own dup of it. */

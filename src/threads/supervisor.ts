@@ -10,6 +10,7 @@ import { loadConfig, type LoadedConfig, type ConfigSources } from '../config/ind
 import { ensureJwtKeys, ensureSystemDatabase, type HashFunction } from '../auth/index.js';
 import { WeftRuntime } from '../server/runtime.js';
 import { parsePort, releasePort, reservePort } from '../server/listen.js';
+import { ensureCertificates } from '../server/tls.js';
 import { TxnClock } from '../storage/index.js';
 import { TaskPool } from '../pool/index.js';
 import { JobStore } from '../jobs/index.js';
@@ -116,6 +117,8 @@ export class Supervisor {
       clock: this.clock.buffer,
     });
     await ensureJwtKeys(rootPath);
+    // spec §1.3: a self-signed CA and certificate at install, so secure ports work out of the box
+    ensureCertificates(rootPath, config.node.hostname);
     if (install.generatedPassword) {
       this.print(`Created super user '${install.adminUser}' with password: ${install.generatedPassword}`);
       this.print('This password is shown once; change it with alter_user.');
@@ -124,7 +127,10 @@ export class Supervisor {
     this.applications = await this.ensureApplications();
 
     this.listeners = [];
-    const specs: Array<[ListenSpec['name'], unknown]> = [['operations', config.operationsApi.network.port], ['http', config.http.port]];
+    const specs: Array<[ListenSpec['name'], unknown]> = [
+      ['operations', config.operationsApi.network.port], ['http', config.http.port],
+      ['operations-secure', config.operationsApi.network.securePort], ['http-secure', config.http.securePort],
+    ];
     const previous = this.sockets;
     this.sockets = new Map();
     try {
