@@ -2,12 +2,19 @@
 import { weftError } from '../errors/index.js';
 import type { LmdbStorage } from '../storage/index.js';
 import type { Node, Source } from './types.js';
+import type { PoolTask } from '../pool/index.js';
 
 /** What the SQL subsystem needs from the server. */
 export interface SqlServices {
   readonly storage: LmdbStorage;
   /** Tell the other threads a database's schema changed (new attributes from INSERT/UPDATE). */
   schemaChanged(database: string): void;
+  /** Submit a task to the background pool; without it every SELECT runs in this thread. */
+  runTask?(task: PoolTask): Promise<unknown>;
+  /** Record count from which a single-table scan or aggregation runs in the pool (sql.parallelThreshold; 0 = never). */
+  parallelThreshold?: number;
+  /** Threads in the pool, to size the chunks. */
+  poolSize?: number;
 }
 
 const JOINS: Record<string, Source['join']> = {
