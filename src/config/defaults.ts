@@ -115,6 +115,11 @@ export const DEFAULT_CONFIG = {
     // worker threads of the background pool (CSV loads, exports); null = one per CPU core, at least 1
     poolSize: null as number | null,
   },
+  sql: {
+    // tables with at least this many records are scanned/aggregated in key-range chunks on the background pool
+    // (unless an index plan reads fewer rows); 0 keeps every query on the serving thread
+    parallelThreshold: 100_000,
+  },
   serialization: { bigInt: true },
   ignoreScripts: false,
 };

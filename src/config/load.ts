@@ -118,6 +118,10 @@ export function validateConfig(raw: Record<string, any>): void {
   if (poolSize !== undefined && poolSize !== null && !(Number.isInteger(poolSize) && (poolSize as number) >= 1 && (poolSize as number) <= 256)) {
     problems.push("'jobs.poolSize' must be an integer from 1 to 256");
   }
+  const threshold = getPath(raw, 'sql.parallelThreshold');
+  if (threshold !== undefined && threshold !== null && !(Number.isInteger(threshold) && (threshold as number) >= 0)) {
+    problems.push("'sql.parallelThreshold' must be a non-negative integer");
+  }
   const level = getPath(raw, 'logging.level');
   if (level !== undefined && !LEVELS.includes(String(level))) problems.push(`'logging.level' must be one of ${LEVELS.join(', ')}`);
   for (const p of ['authentication.authorizeLocal', 'authentication.enableSessions', 'logging.auditLog', 'storage.writeAsync']) {

@@ -13,6 +13,7 @@ import * as data from './data.js';
 import * as searchOps from './search.js';
 import * as system from './system.js';
 import { executeSql } from '../sql/index.js';
+import { poolSizeOf } from '../pool/index.js';
 import * as jobs from '../jobs/index.js';
 import type { Handler, OperationRequest, ServerServices } from './types.js';
 
@@ -31,6 +32,8 @@ const HANDLERS: Record<OperationName, Handler> = {
   search_by_id: searchOps.searchById, search_by_value: searchOps.searchByValue,
   search_by_conditions: searchOps.searchByConditions, search: later('search'), sql: (req, ctx, services) => executeSql(req.sql, {
     storage: services.storage, schemaChanged: (db) => services.cluster.schemaChanged(db), access: sqlAccess(ctx.user),
+    runTask: (task) => services.cluster.runTask(task), parallelThreshold: services.config.sql?.parallelThreshold,
+    poolSize: poolSizeOf(services.config),
   }, ctx.user?.username),
   csv_data_load: jobs.csvDataLoad, csv_file_load: jobs.csvFileLoad, csv_url_load: jobs.csvUrlLoad,
   import_from_s3: later('import_from_s3'), export_local: jobs.exportLocal, export_to_s3: later('export_to_s3'),

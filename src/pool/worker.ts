@@ -5,6 +5,7 @@
 import { workerData } from 'node:worker_threads';
 import { executeOperation, type ServerServices } from '../operations/index.js';
 import { runJob } from '../jobs/index.js';
+import { runSqlTask } from '../sql/index.js';
 import { LmdbStorage, TxnClock } from '../storage/index.js';
 import { UserStore } from '../auth/index.js';
 import type { WeftConfig } from '../config/index.js';
@@ -34,7 +35,8 @@ function servicesOf(): ServerServices {
       restartProcess() {},
       restartWorkers: () => Promise.resolve(),
       threadInfo: () => Promise.resolve([]),
-      runTask: () => Promise.reject(new Error('pool tasks cannot submit pool tasks')),
+      // a SQL search inside a job (export_local) runs its chunks right here, one after the other
+      runTask: (task) => (task.kind === 'job' ? Promise.reject(new Error('pool tasks cannot submit jobs')) : run(task)),
     },
   };
   return services;
@@ -44,5 +46,10 @@ export default async function run(task: PoolTask): Promise<unknown> {
   switch (task.kind) {
     case 'job':
       return runJob(task, { services: servicesOf(), executeOperation, stopping: () => Atomics.load(stopFlag, 0) === 1 });
+    case 'sql-split':
+    case 'sql-chunk': {
+      const s = servicesOf();
+      return runSqlTask(task, { storage: s.storage, schemaChanged() {} });
+    }
   }
 }

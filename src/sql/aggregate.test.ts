@@ -40,6 +40,40 @@ test('merging the partials of any chunking equals aggregating the whole input', 
   }
 });
 
+test('sums and averages of fractional values are identical however the input is chunked', () => {
+  let x = 99;
+  const rnd = () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
+  const data: R[] = [];
+  for (let i = 0; i < 2000; i++) data.push({ g: ['a', 'b'][i % 2]!, v: Math.round(rnd() * 1e6) / 1e3 - 200 });
+  const specs: AggSpec[] = [{ name: 'SUM' }, { name: 'AVG' }, { name: 'SUM', distinct: true }];
+  const a = specs.map(() => (r: R) => r.v);
+  const whole = finishGroups(aggregatePartial(data, specs, keyOf, a), specs);
+  // a plain running sum of these values depends on the order: the test data must show that
+  const naive = (rows: R[]) => rows.reduce((t, r) => t + (r.v as number), 0);
+  const sa = data.filter((r) => r.g === 'a');
+  const chunkedNaive = (size: number) => { let t = 0; for (let i = 0; i < sa.length; i += size) t += naive(sa.slice(i, i + size)); return t; };
+  assert.ok([7, 100, 333].some((size) => chunkedNaive(size) !== naive(sa)), 'the data must be order-sensitive under +=');
+  for (const chunk of [7, 100, 333, 1999]) {
+    let merged = aggregatePartial<R>([], specs, keyOf, a);
+    for (let i = 0; i < data.length; i += chunk) merged = mergePartials(merged, aggregatePartial(data.slice(i, i + chunk), specs, keyOf, a), specs);
+    assert.deepEqual(finishGroups(merged, specs), whole, `chunk ${chunk}`);
+  }
+  // and the exact sum is the correctly rounded one
+  const [g] = finishGroups(aggregatePartial([{ g: 'x', v: 0.1 }, { g: 'x', v: 0.2 }, { g: 'x', v: -0.3 }], specs, keyOf, a), specs);
+  assert.equal(g!.values[0], 2.7755575615628914e-17);
+  const [inf] = finishGroups(aggregatePartial([{ g: 'x', v: 1e308 }, { g: 'x', v: 1e308 }, { g: 'x', v: 1 }], specs, keyOf, a), specs);
+  assert.equal(inf!.values[0], Infinity);
+});
+
+test('merging does not change the partials it was given', () => {
+  const data = rows(300, 5);
+  const a = aggregatePartial(data.slice(0, 150), SPECS, keyOf, args);
+  const b = aggregatePartial(data.slice(150), SPECS, keyOf, args);
+  const before = structuredClone(a);
+  mergePartials(a, b, SPECS);
+  assert.deepEqual(a, before);
+});
+
 test('partials survive structured clone, as they must to cross worker threads', () => {
   const data = rows(200, 9);
   const a = aggregatePartial(data.slice(0, 100), SPECS, keyOf, args);

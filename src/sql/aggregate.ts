@@ -24,7 +24,9 @@ export interface AggSpec {
 /** One aggregate's running state. `seen` holds valueKeys for DISTINCT; `values` the inputs of list aggregates. */
 export interface AggState {
   n: number;
-  sum: number;
+  /** The exact sum as non-overlapping partials (see addExact); `odd` collects infinities and NaN. */
+  sum: number[];
+  odd?: number;
   prod: number;
   best?: unknown;
   values?: unknown[];
@@ -44,7 +46,7 @@ export type Partial<R> = GroupPartial<R>[];
 const KEEP_VALUES = new Set<AggName>(['GROUP_CONCAT', 'ARRAY', 'DISTINCT_ARRAY', 'MEDIAN', 'MODE', 'MAD']);
 
 function emptyState(spec: AggSpec): AggState {
-  const s: AggState = { n: 0, sum: 0, prod: 1 };
+  const s: AggState = { n: 0, sum: [], prod: 1 };
   if (KEEP_VALUES.has(spec.name) || spec.distinct) s.values = [];
   if (spec.distinct) s.seen = [];
   return s;
@@ -57,7 +59,7 @@ function accumulate(spec: AggSpec, s: AggState, v: unknown): void {
     case 'SUM': case 'AVG': case 'MEAN': case 'PROD': {
       const x = toNumber(v);
       if (x === null) { s.n--; return; }
-      s.sum += x;
+      addExact(s, x);
       s.prod *= x;
       return;
     }
@@ -65,6 +67,54 @@ function accumulate(spec: AggSpec, s: AggState, v: unknown): void {
     case 'MAX': if (s.best === undefined || orderCompare(v, s.best) > 0) s.best = v; return;
     default: if (KEEP_VALUES.has(spec.name)) s.values!.push(v);
   }
+}
+
+/**
+ * Shewchuk's exact summation (Python's math.fsum): the running sum is kept exactly as non-overlapping partials and
+ * rounded once at the end. A plain `+=` rounds at every step, so the same values summed in chunks (on the pool) and
+ * merged would differ in the last bits from one pass over them; an exact sum does not depend on the grouping.
+ */
+function addExact(s: AggState, v: number): void {
+  if (!Number.isFinite(v)) { s.odd = (s.odd ?? 0) + v; return; }
+  const parts = s.sum;
+  let x = v, i = 0;
+  for (let j = 0; j < parts.length; j++) {
+    let y = parts[j]!;
+    if (Math.abs(x) < Math.abs(y)) { const t = x; x = y; y = t; }
+    const hi = x + y;
+    if (!Number.isFinite(hi)) {
+      // overflow: the sum stays infinite (as a plain sum would), whatever comes later
+      s.odd = (s.odd ?? 0) + hi;
+      parts.length = 0;
+      return;
+    }
+    const lo = y - (hi - x);
+    if (lo !== 0) parts[i++] = lo;
+    x = hi;
+  }
+  parts.length = i;
+  parts.push(x);
+}
+
+/** The correctly rounded value of the exact sum (fsum's final step). */
+function sumOf(s: AggState): number {
+  if (s.odd !== undefined) return s.odd + s.sum.reduce((a, b) => a + b, 0);
+  const p = s.sum;
+  let n = p.length;
+  if (n === 0) return 0;
+  let hi = p[--n]!, lo = 0;
+  while (n > 0) {
+    const x = hi, y = p[--n]!;
+    hi = x + y;
+    lo = y - (hi - x);
+    if (lo !== 0) break;
+  }
+  // round half to even across the remaining partials
+  if (n > 0 && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
+    const y = lo * 2, x = hi + y;
+    if (y === x - hi) hi = x;
+  }
+  return hi;
 }
 
 function add(spec: AggSpec, s: AggState, v: unknown, seen: Set<string> | undefined): void {
@@ -107,7 +157,7 @@ export function aggregatePartial<R>(
 function mergeState(spec: AggSpec, a: AggState, b: AggState): AggState {
   if (spec.distinct && !spec.star) {
     const seen = new Set(a.seen);
-    const out: AggState = { ...a, seen: [...a.seen!], values: [...a.values!] };
+    const out: AggState = { ...a, sum: [...a.sum], seen: [...a.seen!], values: [...a.values!] };
     b.seen!.forEach((k, i) => {
       if (seen.has(k)) return;
       seen.add(k);
@@ -118,7 +168,10 @@ function mergeState(spec: AggSpec, a: AggState, b: AggState): AggState {
     });
     return out;
   }
-  const out: AggState = { n: a.n + b.n, sum: a.sum + b.sum, prod: a.prod * b.prod };
+  const out: AggState = { n: a.n + b.n, sum: [...a.sum], prod: a.prod * b.prod };
+  if (a.odd !== undefined) out.odd = a.odd;
+  for (const x of b.sum) addExact(out, x);
+  if (b.odd !== undefined) out.odd = (out.odd ?? 0) + b.odd;
   if (a.values || b.values) out.values = [...(a.values ?? []), ...(b.values ?? [])];
   if (spec.name === 'MIN' || spec.name === 'MAX') {
     const dir = spec.name === 'MIN' ? -1 : 1;
@@ -149,8 +202,8 @@ function median(values: number[]): number | null {
 export function finishState(spec: AggSpec, s: AggState): unknown {
   switch (spec.name) {
     case 'COUNT': return s.n;
-    case 'SUM': return s.n ? s.sum : null;
-    case 'AVG': case 'MEAN': return s.n ? s.sum / s.n : null;
+    case 'SUM': return s.n ? sumOf(s) : null;
+    case 'AVG': case 'MEAN': return s.n ? sumOf(s) / s.n : null;
     case 'PROD': return s.n ? s.prod : null;
     case 'MIN': case 'MAX': return s.best ?? null;
     case 'GROUP_CONCAT': return s.values!.length ? s.values!.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',') : null;

@@ -3,6 +3,7 @@ import { weftError } from '../errors/index.js';
 import type { LmdbStorage } from '../storage/index.js';
 import type { Node, Source } from './types.js';
 import type { SqlAccess } from './access.js';
+import type { PoolTask } from '../pool/index.js';
 
 /** What the SQL subsystem needs from the server. */
 export interface SqlServices {
@@ -11,6 +12,12 @@ export interface SqlServices {
   schemaChanged(database: string): void;
   /** The caller's permissions; absent for super users (everything allowed). */
   readonly access?: SqlAccess;
+  /** Submit a task to the background pool; without it every SELECT runs in this thread. */
+  runTask?(task: PoolTask): Promise<unknown>;
+  /** Record count from which a single-table scan or aggregation runs in the pool (sql.parallelThreshold; 0 = never). */
+  parallelThreshold?: number;
+  /** Threads in the pool, to size the chunks. */
+  poolSize?: number;
 }
 
 const JOINS: Record<string, Source['join']> = {

@@ -5,7 +5,8 @@
  */
 import { weftError } from '../errors/index.js';
 import { search, type Key, type Rec, type Table } from '../storage/index.js';
-import { aggregatePartial, finishGroups, type AggSpec } from './aggregate.js';
+import { aggregatePartial, finishGroups, type AggSpec, type Partial } from './aggregate.js';
+import { parallelPlan, runParallel } from './parallel.js';
 import {
   columnName, compileExpr, hasAggregate, newScope, precompute, type Scope,
 } from './compile.js';
@@ -212,7 +213,32 @@ function checkGroupBy(groupNodes: Node[], items: OutputItem[], scope: Scope): vo
   }
 }
 
-export async function runSelect(stmt: Node, services: SqlServices): Promise<Iterable<Rec> | Rec[]> {
+/** A SELECT validated and compiled against the current table definitions; the same in every thread that runs it. */
+export interface PreparedSelect {
+  sources: Source[];
+  scope: Scope;
+  whereNode: Node | null;
+  where?: Evaluator;
+  aggs: { specs: AggSpec[]; args: Evaluator[] };
+  items: OutputItem[];
+  having?: Evaluator;
+  groupNodes: Node[];
+  groupKeys: Evaluator[];
+  order: OrderItem[];
+  limit: number;
+  offset: number;
+  distinct: boolean;
+  grouped: boolean;
+  /** Streamable: no grouping, DISTINCT, ORDER BY or SEARCH_JSON. */
+  simple: boolean;
+  /** Per source, the attributes `*` may show (null = all): narrowed for non-super users. */
+  readable: Array<Set<string> | null>;
+}
+
+/** One output row before DISTINCT, ORDER BY and LIMIT: the projection and its sort keys. */
+export interface Entry { out: Rec; keys: unknown[] }
+
+export function prepareSelect(stmt: Node, services: SqlServices): PreparedSelect {
   if (stmt.with) throw weftError('SQL_UNSUPPORTED', 'WITH');
   if (stmt._next || stmt.set_op || stmt.union) throw weftError('SQL_UNSUPPORTED', 'UNION');
   if (stmt.into?.expr || stmt.into?.type) throw weftError('SQL_UNSUPPORTED', 'SELECT INTO');
@@ -251,73 +277,129 @@ export async function runSelect(stmt: Node, services: SqlServices): Promise<Iter
   });
   const { limit, offset } = limits(stmt);
   const distinct = Boolean(stmt.distinct);
+  const simple = !grouped && !distinct && order.length === 0 && scope.pre.length === 0;
   if (services.access) {
     // ON clauses are otherwise compiled lazily while joining: their columns must be checked before any row is read
     for (const s of sources) if (s.on) compileExpr(s.on, scope);
     services.access.check(sourceChecks(sources, scope, 'read'));
   }
   const readable = starSets(sources, services.access);
+  return {
+    sources, scope, whereNode: stmt.where ?? null, where, aggs, items, having, groupNodes, groupKeys, order, limit,
+    offset, distinct, grouped, simple, readable,
+  };
+}
+
+/** The rows of `rows` that pass WHERE (SEARCH_JSON values computed first when the statement has any). */
+async function filtered(p: PreparedSelect, rows: Iterable<Row>): Promise<Iterable<Row>> {
+  const { where, scope } = p;
+  if (!scope.pre.length) {
+    if (!where) return rows;
+    return (function* () { for (const row of rows) if (truthy(where(row))) yield row; })();
+  }
+  const kept: Row[] = [];
+  for (const row of rows) {
+    await precompute(row, scope.pre);
+    if (!where || truthy(where(row))) kept.push(row);
+  }
+  return kept;
+}
+
+/** Partial aggregate states of some rows (a chunk, or all of them). */
+export async function partialOf(p: PreparedSelect, rows: Iterable<Row>): Promise<Partial<Row>> {
+  return aggregatePartial(await filtered(p, rows), p.aggs.specs, (r) => p.groupKeys.map((k) => k(r)), p.aggs.args);
+}
+
+function entryOf(p: PreparedSelect, row: Row): Entry | undefined {
+  row.out = project(p.items, p.sources, row, p.readable);
+  if (p.having && !truthy(p.having(row))) return undefined;
+  return { out: row.out, keys: p.order.map((o) => o.eval(row)) };
+}
+
+function compareEntries(p: PreparedSelect): (a: Entry, b: Entry) => number {
+  return (a, b) => {
+    for (let i = 0; i < p.order.length; i++) {
+      const d = orderCompare(a.keys[i], b.keys[i]);
+      if (d !== 0) return p.order[i]!.desc ? -d : d;
+    }
+    return 0;
+  };
+}
+
+/**
+ * Output entries of ungrouped rows. With `topOnly` (a chunk of a larger input), an ordered, limited, non-DISTINCT
+ * query keeps only its first offset+limit entries: no row beyond them in one chunk can be within them overall.
+ */
+export async function entriesOf(p: PreparedSelect, rows: Iterable<Row>, topOnly = false): Promise<Entry[]> {
+  let out: Entry[] = [];
+  for (const row of await filtered(p, rows)) {
+    const e = entryOf(p, row);
+    if (e) out.push(e);
+  }
+  if (topOnly && p.order.length && p.limit !== Infinity && !p.distinct) {
+    out.sort(compareEntries(p)); // stable, so ties keep the scan order as the final sort expects
+    out = out.slice(0, p.offset + p.limit);
+  }
+  return out;
+}
+
+/** Output entries of the finished groups (one empty group for aggregates over no rows without GROUP BY). */
+export function groupEntries(p: PreparedSelect, partial: Partial<Row>): Entry[] {
+  const groups = finishGroups(partial, p.aggs.specs);
+  if (groups.length === 0 && p.groupNodes.length === 0) {
+    groups.push({ first: { recs: [] }, values: p.aggs.specs.map((s) => (s.name === 'COUNT' ? 0 : null)) });
+  }
+  const out: Entry[] = [];
+  for (const g of groups) {
+    const e = entryOf(p, { recs: g.first.recs, pre: g.first.pre, aggs: g.values });
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/** DISTINCT, ORDER BY, OFFSET/LIMIT over the entries in scan order. */
+export function finishEntries(p: PreparedSelect, entries: Entry[]): Rec[] {
+  let out = entries;
+  if (p.distinct) {
+    const seen = new Set<string>();
+    out = out.filter(({ out: o }) => {
+      const k = Object.values(o).map(valueKey).join('\u0000');
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+  if (p.order.length) out.sort(compareEntries(p));
+  const end = p.limit === Infinity ? undefined : p.offset + p.limit;
+  return out.slice(p.offset, end).map((e) => e.out);
+}
+
+export async function runSelect(stmt: Node, services: SqlServices, sql?: string): Promise<Iterable<Rec> | Rec[]> {
+  const p = prepareSelect(stmt, services);
+  const { sources, items, where, limit, offset } = p;
+
+  // heavy single-table scans and aggregations go to the background pool, in key-range chunks
+  // only for super users: pool threads have no caller permissions to narrow projected rows with
+  const plan = sql === undefined || services.access ? undefined : parallelPlan(p, services);
+  if (plan) return runParallel(p, plan, sql!, services);
 
   // rows before grouping
   let base: Iterable<Row>;
   if (sources.length === 0) base = [{ recs: [] }];
-  else base = joinRows(sources, scope, stmt.where ?? null);
+  else base = joinRows(sources, p.scope, p.whereNode);
 
-  const simple = !grouped && !distinct && order.length === 0 && scope.pre.length === 0;
-  if (simple) {
+  if (p.simple) {
     return (function* () {
       let skipped = 0, n = 0;
       if (limit === 0) return;
       for (const row of base) {
         if (where && !truthy(where(row))) continue;
         if (skipped < offset) { skipped++; continue; }
-        yield project(items, sources, row, readable);
+        yield project(items, sources, row, p.readable);
         if (++n >= limit) return;
       }
     })();
   }
-
-  let rows: Row[] = [];
-  for (const row of base) {
-    await precompute(row, scope.pre);
-    if (where && !truthy(where(row))) continue;
-    rows.push(row);
-  }
-
-  if (grouped) {
-    const partial = aggregatePartial(rows, aggs.specs, (r) => groupKeys.map((k) => k(r)), aggs.args);
-    const groups = finishGroups(partial, aggs.specs);
-    if (groups.length === 0 && groupNodes.length === 0) {
-      groups.push({ first: { recs: [] }, values: aggs.specs.map((s) => (s.name === 'COUNT' ? 0 : null)) });
-    }
-    rows = groups.map((g) => ({ recs: g.first.recs, pre: g.first.pre, aggs: g.values }));
-  }
-
-  let out: Array<{ row: Row; keys: unknown[] }> = [];
-  for (const row of rows) {
-    row.out = project(items, sources, row, readable);
-    if (having && !truthy(having(row))) continue;
-    out.push({ row, keys: order.map((o) => o.eval(row)) });
-  }
-  if (distinct) {
-    const seen = new Set<string>();
-    out = out.filter(({ row }) => {
-      const k = Object.values(row.out!).map(valueKey).join('\u0000');
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
-  }
-  if (order.length) {
-    out.sort((a, b) => {
-      for (let i = 0; i < order.length; i++) {
-        const d = orderCompare(a.keys[i], b.keys[i]);
-        if (d !== 0) return order[i]!.desc ? -d : d;
-      }
-      return 0;
-    });
-  }
-  const end = limit === Infinity ? undefined : offset + limit;
-  return out.slice(offset, end).map((o) => o.row.out!);
+  const entries = p.grouped ? groupEntries(p, await partialOf(p, base)) : await entriesOf(p, base);
+  return finishEntries(p, entries);
 }
-

@@ -8,7 +8,7 @@ export { Database, type TransactResult } from './database.js';
 export { Table } from './table.js';
 export { WriteTxn } from './write-txn.js';
 export { TxnClock } from './clock.js';
-export { search, matchTree, compareValues } from './query.js';
+export { search, matchTree, compareValues, countCandidates } from './query.js';
 export { indexKeys, MAX_INDEXED_STRING } from './index-keys.js';
 export * from './types.js';
 export { checkRecordTypes, checkType, attributeTypeString } from './record-types.js';

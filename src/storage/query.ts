@@ -192,6 +192,18 @@ function candidates(table: Table, node: Condition | ConditionGroup): Iterable<Ke
   return best ? candidates(table, best) : null;
 }
 
+/**
+ * How many index entries the plan for `tree` would read, counted up to `cap` (keys only, no records), or undefined
+ * when the tree needs a full scan. A cheap size estimate for callers choosing where to run a query.
+ */
+export function countCandidates(table: Table, tree: Condition | ConditionGroup, cap: number): number | undefined {
+  const keys = candidates(table, tree);
+  if (!keys) return undefined;
+  let n = 0;
+  for (const _ of keys) if (++n >= cap) break;
+  return n;
+}
+
 function sortComparator(sort: SortSpec): (a: Rec, b: Rec) => number {
   return (a, b) => {
     for (let s: SortSpec | undefined = sort; s; s = s.next) {

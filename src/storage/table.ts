@@ -46,6 +46,36 @@ export class Table {
     }
   }
 
+  /** Records with start <= key < end in primary-key order (a missing bound is open). */
+  *scanRange(start?: Key, end?: Key): Generator<Rec> {
+    for (const { key, value } of this.primary.getRange({ start, end })) {
+      if (typeof key === 'symbol') continue;
+      yield value;
+    }
+  }
+
+  /**
+   * Keys that cut the table into `parts` key ranges of about equal record counts. Reads no record: LMDB skips
+   * `offset` keys natively, so a million-key table splits in tens of milliseconds.
+   */
+  splitKeys(parts: number): Key[] {
+    const count = this.recordCount();
+    const step = Math.floor(count / parts);
+    const out: Key[] = [];
+    if (parts < 2 || step < 1) return out;
+    let start: Key | undefined;
+    for (let i = 1; i < parts; i++) {
+      let next: Key | undefined;
+      for (const k of this.primary.getKeys({ start, offset: step, limit: 1 })) {
+        if (typeof k !== 'symbol') next = k as Key;
+      }
+      if (next === undefined) break;
+      out.push(next);
+      start = next;
+    }
+    return out;
+  }
+
   *scanKeys(): Generator<Key> {
     for (const key of this.primary.getKeys()) if (typeof key !== 'symbol') yield key as Key;
   }
