@@ -1,6 +1,6 @@
 /** weftdb: the package entry. Embedding API for tests and applications. */
 export { Supervisor, type SupervisorOptions } from './threads/index.js';
-export { WeftRuntime, type RuntimeOptions } from './server/runtime.js';
+export { WeftRuntime, type RuntimeOptions } from './server/index.js';
 export { loadConfig, DEFAULT_CONFIG, type WeftConfig } from './config/index.js';
 export { LmdbStorage } from './storage/index.js';
 export { WeftError, weftError, type ErrorCode } from './errors/index.js';

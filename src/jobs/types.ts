@@ -1,6 +1,6 @@
 /** Job records (system.hdb_job) and what runs them. */
 import type { RequestContext } from '../auth/index.js';
-import type { ServerServices } from '../operations/types.js';
+import type { ServerServices } from '../operations/index.js';
 
 export type JobStatus = 'CREATED' | 'IN_PROGRESS' | 'COMPLETE' | 'ERROR';
 export type JobType = 'csv_data_load' | 'csv_file_load' | 'csv_url_load' | 'export_local' | 'delete_records_before';

@@ -3,7 +3,7 @@ import { weftError } from '../errors/index.js';
 import {
   checkRecordTypes, type Database, type Key, type Rec, type Table, type TransactResult, type WriteTxn,
 } from '../storage/index.js';
-import { isSuperUser } from '../auth/types.js';
+import { isSuperUser } from '../auth/index.js';
 import { assertWritable, databaseName, resolveTable, tableName } from './validate.js';
 import type { Handler } from './types.js';
 

@@ -4,7 +4,7 @@
  * serialises what comes back.
  */
 import { weftError } from '../errors/index.js';
-import type { RequestContext } from '../auth/types.js';
+import type { RequestContext } from '../auth/index.js';
 import { canonicalOperation, type OperationName } from './catalog.js';
 import { afterOperation, authorizeOperation, filterResult, sqlAccess } from './access.js';
 import * as users from './users.js';

@@ -1,7 +1,7 @@
 import type { WeftConfig } from '../config/index.js';
 import type { LmdbStorage } from '../storage/index.js';
-import type { RequestContext } from '../auth/types.js';
-import type { UserStore } from '../auth/users.js';
+import type { RequestContext } from '../auth/index.js';
+import type { UserStore } from '../auth/index.js';
 import type { OperationName } from './catalog.js';
 import type { PoolTask } from '../pool/index.js';
 

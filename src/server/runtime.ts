@@ -13,7 +13,7 @@ import { LmdbStorage, TxnClock } from '../storage/index.js';
 import { UserStore } from '../auth/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import type { ClusterBridge, ServerServices } from '../operations/index.js';
-import type { ListenSpec } from '../threads/protocol.js';
+import type { ListenSpec } from '../threads/index.js';
 import { createOperationsHandler } from './operations-server.js';
 import { listenShared } from './listen.js';
 import { secureContextOptions } from './tls.js';

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { threadInfoOf } from './thread-info.js';
 import { fromWire } from '../errors/index.js';
-import { WeftRuntime } from '../server/runtime.js';
+import { WeftRuntime } from '../server/index.js';
 import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
 import type { MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import type { WeftConfig } from '../config/index.js';
