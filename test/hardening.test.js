@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer } from './harness.js';
+import { startServer, ADMIN } from './harness.js';
 
 let server;
 
@@ -72,5 +72,20 @@ test('slow-loris clients sending headers byte by byte neither block other reques
     assert.equal((await server.op({ operation: 'user_info' })).status, 200);
   } finally {
     for (const c of clients) { clearInterval(c.timer); c.socket.destroy(); }
+  }
+});
+
+test('an overlong REST query string is refused with 431 before it is parsed, and the server keeps answering', async () => {
+  const server = await startServer();
+  try {
+    const auth = 'Basic ' + Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64');
+    const res = await fetch(`${server.httpUrl}Thing/?name=${'x'.repeat(20_000)}`, { headers: { Authorization: auth } });
+    assert.equal(res.status, 431);
+    assert.deepEqual(await res.json(), { error: 'Request header fields too large' });
+    const health = await fetch(`${server.opsUrl}health`);
+    assert.equal(await health.text(), 'HarperDB is running.');
+  } finally {
+    await server.stop();
+    server.cleanup();
   }
 });
