@@ -139,3 +139,6 @@ export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 25 } = {}) 
   }
   return undefined;
 }
+
+/** A table permission with the four CRUD flags and no attribute restrictions (role fixtures). */
+export const crud = (read, insert, update, del) => ({ read, insert, update, delete: del, attribute_permissions: [] });

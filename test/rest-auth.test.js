@@ -3,10 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startServer } from './harness.js';
+import { startServer, crud } from './harness.js';
 import { makeApp } from './rest-app.js';
 
-const crud = (read, insert, update, del) => ({ read, insert, update, delete: del, attribute_permissions: [] });
 
 const ROLES = {
   reader: { data: { tables: { Dog: crud(true, false, false, false) } } },

@@ -1,15 +1,14 @@
 // The role matrix: users with each permission shape against every operation family (spec §2.6, §2.11).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './harness.js';
+import { startServer, crud } from './harness.js';
 
 const DENIED = 'This operation is not authorized due to role restrictions and/or invalid database items';
-const tableNoAttrs = (read, insert, update, del) => ({ read, insert, update, delete: del, attribute_permissions: [] });
 
 const ROLES = {
-  dog_reader: { dev: { tables: { dog: tableNoAttrs(true, false, false, false) } } },
-  dog_writer: { dev: { tables: { dog: tableNoAttrs(false, true, true, false) } } },
-  dog_deleter: { dev: { tables: { dog: tableNoAttrs(true, false, false, true) } } },
+  dog_reader: { dev: { tables: { dog: crud(true, false, false, false) } } },
+  dog_writer: { dev: { tables: { dog: crud(false, true, true, false) } } },
+  dog_deleter: { dev: { tables: { dog: crud(true, false, false, true) } } },
   attr_limited: {
     dev: {
       tables: {
@@ -24,7 +23,7 @@ const ROLES = {
       },
     },
   },
-  shorthand: { breed: tableNoAttrs(true, true, false, false) },
+  shorthand: { breed: crud(true, true, false, false) },
   structure_dev: { structure_user: ['dev'] },
   structure_all: { structure_user: true },
   no_grants: {},
@@ -329,7 +328,7 @@ test('user and role operations answer with the spec shapes and messages', async 
   assert.deepEqual(su.body.main_permissions, ["Roles with 'super_user' set to true cannot have other permissions set."]);
   assert.equal((await server.op({ operation: 'list_roles' })).body.some((r) => r.role === 'broken' || r.role === 'su2'), false);
 
-  const altered = await server.op({ operation: 'alter_role', id: 'no_grants', permission: { dev: { tables: { cat: tableNoAttrs(true, false, false, false) } } } });
+  const altered = await server.op({ operation: 'alter_role', id: 'no_grants', permission: { dev: { tables: { cat: crud(true, false, false, false) } } } });
   assert.equal(altered.status, 200);
   assert.equal(altered.body.id, 'no_grants');
   const unknownRole = await server.op({ operation: 'alter_role', id: 'nope', permission: {} });

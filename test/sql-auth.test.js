@@ -2,10 +2,9 @@
 // read or written; `SELECT *` is narrowed to the readable attributes for non-super users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './harness.js';
+import { startServer, crud } from './harness.js';
 
 const DENIED = 'This operation is not authorized due to role restrictions and/or invalid database items';
-const crud = (read, insert, update, del) => ({ read, insert, update, delete: del, attribute_permissions: [] });
 
 const ROLES = {
   dog_reader: { dev: { tables: { dog: crud(true, false, false, false) } } },
