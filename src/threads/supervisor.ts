@@ -202,6 +202,8 @@ export class Supervisor {
     const worker = new Worker(WORKER_URL, {
       workerData: data, name: `http-${slot.index}`,
       resourceLimits: heap ? { maxOldGenerationSizeMb: heap } : undefined,
+      // WEFT_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it ends (bench/run.js --profile)
+      ...(process.env.WEFT_CPU_PROF ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_CPU_PROF}`] } : {}),
     });
     const previous = slot.worker;
     slot.worker = worker;
