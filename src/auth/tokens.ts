@@ -28,7 +28,10 @@ function keyFiles(rootPath: string) {
   return { dir, priv: path.join(dir, '.jwtPrivate.key'), pub: path.join(dir, '.jwtPublic.key'), pass: path.join(dir, '.jwtPass') };
 }
 
-/** Create the key pair when missing. Runs once in the main thread before workers start. */
+/**
+ * Create the key pair when missing. Runs in the main thread in the background once the workers serve; readers wait
+ * for the files (TokenService.keysReady).
+ */
 export async function ensureJwtKeys(rootPath: string, modulusLength = 4096): Promise<boolean> {
   const f = keyFiles(rootPath);
   if (fs.existsSync(f.priv) && fs.existsSync(f.pub) && fs.existsSync(f.pass)) return false;
@@ -72,6 +75,17 @@ export class TokenService {
   private keys?: { priv: KeyObject; pub: KeyObject };
   constructor(private readonly rootPath: string) {}
 
+  /** The key files of a new root appear shortly after start-up (ensureJwtKeys runs in the background): wait for them. */
+  private async keysReady(timeoutMs = 60_000): Promise<void> {
+    if (this.keys) return;
+    const f = keyFiles(this.rootPath);
+    const end = Date.now() + timeoutMs;
+    while (!(fs.existsSync(f.pub) && fs.existsSync(f.priv) && fs.existsSync(f.pass))) {
+      if (Date.now() > end) throw new Error(`JWT keys missing in ${f.dir}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   private load(): { priv: KeyObject; pub: KeyObject } {
     if (this.keys) return this.keys;
     const f = keyFiles(this.rootPath);
@@ -84,6 +98,7 @@ export class TokenService {
   }
 
   async sign(claims: { username: string; super_user: boolean }, kind: TokenKind, lifetimeMs: number): Promise<string> {
+    await this.keysReady();
     const now = Math.floor(Date.now() / 1000);
     // jti: two tokens issued in the same second must differ, or a replaced refresh token would stay valid
     return new SignJWT({ username: claims.username, super_user: claims.super_user })
@@ -98,6 +113,7 @@ export class TokenService {
   /** Verify signature, expiry and kind. Invalid -> 401 `invalid token`; expired -> 403 `token expired`. */
   async verify(token: string, kind: TokenKind): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
+    await this.keysReady();
     try {
       ({ payload } = await jwtVerify(token, this.load().pub, { algorithms: ['RS256'] }));
     } catch (err) {

@@ -66,7 +66,7 @@ export class WeftRuntime {
       root: config.logging.root, level: config.logging.level, file: config.logging.file, stdStreams: config.logging.stdStreams,
     });
     this.storage = new LmdbStorage({
-      path: config.storage.path, clock: new TxnClock(opts.clock), writeAsync: config.storage.writeAsync,
+      path: config.storage.path, clock: new TxnClock(opts.clock), writeAsync: config.storage.writeAsync, closeNotified: true,
       overlappingSync: config.storage.overlappingSync,
     });
     const auth = config.authentication;

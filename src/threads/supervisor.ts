@@ -77,6 +77,7 @@ export class Supervisor {
   private readyResolvers = new Map<number, () => void>();
   private pidFile = '';
   private applications: string[] = [];
+  private jwtKeys: Promise<boolean> = Promise.resolve(false);
 
   constructor(private readonly opts: SupervisorOptions) {}
 
@@ -115,7 +116,6 @@ export class Supervisor {
       config, configFile: this.loaded.configFile, rootPath, version: this.opts.version, startedAt: this.startedAt,
       clock: this.clock.buffer,
     });
-    await ensureJwtKeys(rootPath);
     if (install.generatedPassword) {
       this.print(`Created super user '${install.adminUser}' with password: ${install.generatedPassword}`);
       this.print('This password is shown once; change it with alter_user.');
@@ -155,6 +155,17 @@ export class Supervisor {
     }
     this.mainRuntime.startMaintenance(parseDuration(config.logging.auditRetention, 3 * 86_400_000));
     fs.writeFileSync(this.pidFile, String(process.pid));
+    // A new root's 4096-bit RSA key takes ~2 s of CPU: made after the workers serve, off the start-up path. Token
+    // operations wait for the files (TokenService), so tokens are never signed with anything else.
+    this.jwtKeys = this.jwtKeys.then(() => ensureJwtKeys(rootPath)).catch((err) => {
+      this.mainRuntime?.logger.error({ err }, 'could not create the JWT key pair');
+      return false;
+    });
+  }
+
+  /** Resolves once the JWT key pair exists (tests and shutdown wait for it). */
+  whenKeysReady(): Promise<boolean> {
+    return this.jwtKeys;
   }
 
   /**
