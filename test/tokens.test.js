@@ -21,7 +21,7 @@ after(async () => {
   server?.cleanup();
 });
 
-test('the key pair is created in <root>/keys in the layout Harper uses (in the background after start-up, before any token is signed)', async () => {
+test('the key pair is created in <root>/keys in the layout Harper uses (made on the first token operation, not at start-up)', async () => {
   const r = await server.op({ operation: 'create_authentication_tokens', username: 'alice', password: 'alice-pw' }, { auth: null });
   assert.equal(r.status, 200);
   const dir = path.join(server.root, 'keys');

@@ -29,8 +29,8 @@ function keyFiles(rootPath: string) {
 }
 
 /**
- * Create the key pair when missing. Runs in the main thread in the background once the workers serve; readers wait
- * for the files (TokenService.keysReady).
+ * Create the key pair when missing. Called on the first token operation (TokenService.keysReady), not at start-up:
+ * it takes ~2 s. In a server only the main thread calls it, one call at a time.
  */
 export async function ensureJwtKeys(rootPath: string, modulusLength = 4096): Promise<boolean> {
   const f = keyFiles(rootPath);
@@ -73,17 +73,18 @@ export function parseLifetime(v: unknown): number | undefined {
 
 export class TokenService {
   private keys?: { priv: KeyObject; pub: KeyObject };
-  constructor(private readonly rootPath: string) {}
+  private making?: Promise<unknown>;
+  /** `ensureKeys` makes the key pair process-wide (the supervisor); without it this instance makes it itself. */
+  constructor(private readonly rootPath: string, private readonly ensureKeys?: () => Promise<unknown>) {}
 
-  /** The key files of a new root appear shortly after start-up (ensureJwtKeys runs in the background): wait for them. */
-  private async keysReady(timeoutMs = 60_000): Promise<void> {
+  /** A new root has no key pair until the first token is signed or verified. */
+  private async keysReady(): Promise<void> {
     if (this.keys) return;
     const f = keyFiles(this.rootPath);
-    const end = Date.now() + timeoutMs;
-    while (!(fs.existsSync(f.pub) && fs.existsSync(f.priv) && fs.existsSync(f.pass))) {
-      if (Date.now() > end) throw new Error(`JWT keys missing in ${f.dir}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    if (fs.existsSync(f.pub) && fs.existsSync(f.priv) && fs.existsSync(f.pass)) return;
+    // concurrent first uses share one generation: two would each write a key and one of them would not verify
+    this.making ??= (this.ensureKeys ? this.ensureKeys() : ensureJwtKeys(this.rootPath)).finally(() => { this.making = undefined; });
+    await this.making;
   }
 
   private load(): { priv: KeyObject; pub: KeyObject } {

@@ -73,6 +73,7 @@ export class WeftRuntime {
     this.users = new UserStore(this.storage, {
       cacheTTL: auth.cacheTTL, rootPath: opts.rootPath, hashFunction: auth.hashFunction,
       operationTokenTimeout: auth.operationTokenTimeout, refreshTokenTimeout: auth.refreshTokenTimeout, throttle: auth.throttle,
+      ensureJwtKeys: opts.cluster.ensureJwtKeys?.bind(opts.cluster),
     });
     this.services = {
       config, configFile: opts.configFile, rootPath: opts.rootPath, storage: this.storage, version: opts.version,

@@ -155,16 +155,15 @@ export class Supervisor {
     }
     this.mainRuntime.startMaintenance(parseDuration(config.logging.auditRetention, 3 * 86_400_000));
     fs.writeFileSync(this.pidFile, String(process.pid));
-    // A new root's 4096-bit RSA key takes ~2 s of CPU: made after the workers serve, off the start-up path. Token
-    // operations wait for the files (TokenService), so tokens are never signed with anything else.
-    this.jwtKeys = this.jwtKeys.then(() => ensureJwtKeys(rootPath)).catch((err) => {
-      this.mainRuntime?.logger.error({ err }, 'could not create the JWT key pair');
-      return false;
-    });
   }
 
-  /** Resolves once the JWT key pair exists (tests and shutdown wait for it). */
-  whenKeysReady(): Promise<boolean> {
+  /**
+   * A new root's 4096-bit RSA key pair takes ~2 s of CPU, so it is made on the first token operation instead of
+   * before the workers serve. One at a time for the whole process: workers ask through the ensure-jwt-keys message.
+   */
+  private ensureJwtKeys(): Promise<boolean> {
+    const rootPath = this.loaded.rootPath;
+    this.jwtKeys = this.jwtKeys.catch(() => false).then(() => ensureJwtKeys(rootPath));
     return this.jwtKeys;
   }
 
@@ -299,6 +298,9 @@ export class Supervisor {
         this.broadcast(msg.message, worker);
         if (msg.message.type === 'auth-changed') this.mainRuntime?.users.invalidate();
         break;
+      case 'ensure-jwt-keys':
+        this.ensureJwtKeys().then((v) => reply(msg.requestId, v), (e) => reply(msg.requestId, undefined, e));
+        break;
       case 'drop-database':
         try { await this.dropDatabase(msg.database); reply(msg.requestId); } catch (e) { reply(msg.requestId, undefined, e); }
         break;
@@ -346,6 +348,7 @@ export class Supervisor {
       restartProcess: () => void this.restartProcess(),
       restartWorkers: () => this.restartWorkers(),
       threadInfo: () => this.threadInfo(),
+      ensureJwtKeys: () => this.ensureJwtKeys(),
       runTask: (task) => this.runTask(task),
     };
   }
