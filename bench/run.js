@@ -133,7 +133,12 @@ async function measureCeiling() {
   const ceiling = await startCeiling();
   try {
     await run({ url: ceiling.url, duration: 1 }); // warm-up
-    return await run({ url: ceiling.url });
+    const u0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await run({ url: ceiling.url });
+    const u = process.cpuUsage(u0);
+    r.client = Math.round((u.user + u.system) / 1e4 / ((performance.now() - t0) / 1000));
+    return r;
   } finally {
     await ceiling.stop();
   }
@@ -202,18 +207,21 @@ async function main() {
     if (s.probe) await sanity(s);
     const cpu0 = target.proc ? threadCpu(target.proc.pid) : new Map();
     const t0 = performance.now();
+    const u0 = process.cpuUsage();
     const r = await run(s.opts);
-    const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), (performance.now() - t0) / 1000) : '-';
-    results.set(s, { r, split });
+    const secs = (performance.now() - t0) / 1000;
+    const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), secs) : '-';
+    const u = process.cpuUsage(u0);
+    results.set(s, { r, split, client: Math.round((u.user + u.system) / 1e4 / secs) });
   }
   const c2 = args.profile ? noCeiling : await measureCeiling();
   loads.push(`end ${loadavg()}`);
   const C = (c1.requests.average + c2.requests.average) / 2;
-  const rows = [{ name: `node:http ceiling (C = mean of ${fmt(c1.requests.average)} before, ${fmt(c2.requests.average)} after)`, rps: C, p50: c1.latency.p50, p99: Math.max(c1.latency.p99, c2.latency.p99), errors: c1.errors + c1.non2xx + c2.errors + c2.non2xx, ratio: 1, split: '-' }];
+  const rows = [{ name: `node:http ceiling (C = mean of ${fmt(c1.requests.average)} before, ${fmt(c2.requests.average)} after)`, rps: C, p50: c1.latency.p50, p99: Math.max(c1.latency.p99, c2.latency.p99), errors: c1.errors + c1.non2xx + c2.errors + c2.non2xx, ratio: 1, split: '-', client: c1.client }];
   for (const s of all) {
-    const { r, split } = results.get(s);
+    const { r, split, client } = results.get(s);
     const rps = r.requests.average * (s.perRequest ?? 1);
-    rows.push({ name: s.name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, ratio: rps / C, unit: s.perRequest ? 'rec/s' : 'req/s', split });
+    rows.push({ name: s.name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, ratio: rps / C, unit: s.perRequest ? 'rec/s' : 'req/s', split, client });
   }
   const loadedRss = target.proc ? rssOf(target.proc.pid) : NaN;
   await target.stop();
@@ -222,9 +230,9 @@ async function main() {
   console.log(`\nWeft bench — ${new Date().toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model}), Node ${process.version}, commit ${commit}`);
   console.log(`${args.target ? `target ${target.opsUrl} ${target.restUrl}` : `${THREADS} workers`}, ${CONNECTIONS} connections, ${DURATION} s per scenario, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s`);
   console.log(`load average (1/5/15 min): ${loads.join('; ')}\n`);
-  console.log('| scenario | throughput | p50 ms | p99 ms | errors | ratio to C | CPU of 2 busiest threads (% of a core) |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)} | ${r.split} |`);
+  console.log('| scenario | throughput | p50 ms | p99 ms | errors | ratio to C | CPU of 2 busiest threads (% of a core) | load generator CPU |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)} | ${r.split} | ${r.client === undefined ? '-' : r.client + '%'} |`);
   console.log(`\nidle RSS ${fmt(idleRss / 1048576)} MiB, RSS after load ${fmt(loadedRss / 1048576)} MiB, start-up to first successful request ${fmt(target.startup)} ms`);
   if (weft) fs.rmSync(weft.root, { recursive: true, force: true });
 }
