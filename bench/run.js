@@ -1,6 +1,9 @@
 // `npm run bench`: Weft (fresh root, 2 workers) against the bare node:http ceiling, in one run on this machine.
 // `npm run bench -- --target <ops-url> <rest-url> --user U --password P` runs the same setup and scenarios
-// against any server that speaks Harper's API. Never part of `npm test`. Prints one table; see bench/RESULTS.md.
+// against any server that speaks Harper's API: setup through the Operations API and the component operations only.
+// Never part of `npm test`. Prints one table; see bench/RESULTS.md.
+// Other flags: --duration s, --connections n, --records n, --threads n, --only <substr,...> (scenarios to run),
+// --profile <dir> (Weft workers write V8 CPU profiles there; summarise with bench/profile-summary.js <dir>).
 import { spawn, execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +13,7 @@ import autocannon from 'autocannon';
 import minimist from 'minimist';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = minimist(process.argv.slice(2), { string: ['user', 'password'], default: { duration: 10, connections: 50, records: 100_000, threads: 2 } });
+const args = minimist(process.argv.slice(2), { string: ['user', 'password', 'target', 'only', 'profile'], default: { duration: 10, connections: 50, records: 100_000, threads: 2 } });
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const RECORDS = Number(args.records);
@@ -19,6 +22,30 @@ const THREADS = Number(args.threads);
 const user = args.user ?? 'admin';
 const password = args.password ?? 'bench-pass';
 const auth = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+
+const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** CPU seconds used so far by each thread of a process (utime + stime from /proc), by thread id. */
+function threadCpu(pid) {
+  const out = new Map();
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let name = '';
+      try { name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(); } catch { /* gone */ }
+      out.set(`${tid} ${name}`, (Number(f[11]) + Number(f[12])) / 100); // clock ticks (USER_HZ = 100 on Linux)
+    }
+  } catch { /* gone */ }
+  return out;
+}
+
+/** CPU use of the two busiest threads between two threadCpu snapshots, in % of one core: both workers busy = both high. */
+function busiest(before, after, seconds) {
+  const d = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)]).sort((a, b) => b[1] - a[1]);
+  if (args['thread-names']) console.error(d.slice(0, 4).map(([t, s]) => `${t}: ${Math.round((100 * s) / seconds)}%`).join(', '));
+  return `${Math.round((100 * (d[0]?.[1] ?? 0)) / seconds)}/${Math.round((100 * (d[1]?.[1] ?? 0)) / seconds)}%`;
+}
 
 function rssOf(pid) {
   try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024; } catch { return NaN; }
@@ -54,21 +81,40 @@ async function startWeft() {
   const app = path.join(root, 'app');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'schema.graphql'), APP_SCHEMA);
+  const env = { ...process.env, HDB_ADMIN_USERNAME: user, HDB_ADMIN_PASSWORD: password };
+  if (args.profile) { fs.mkdirSync(path.resolve(args.profile), { recursive: true }); env.WEFT_CPU_PROF = path.resolve(args.profile); }
   const t0 = performance.now();
   const proc = spawn(process.execPath, [path.join(here, '../bin/weft.js'), 'run', app, `--ROOTPATH=${path.join(root, 'db')}`,
     `--THREADS_COUNT=${THREADS}`, '--OPERATIONSAPI_NETWORK_PORT=127.0.0.1:0', '--HTTP_PORT=127.0.0.1:0', '--LOGGING_LEVEL=error'], {
-    env: { ...process.env, HDB_ADMIN_USERNAME: user, HDB_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'inherit'],
+    env, stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   proc.stdout.on('data', (c) => { out += c; });
-  await waitFor(() => out.includes('successfully started'));
+  await waitFor(() => /Listening:\s+.*\n/.test(out), 60_000);
   const listening = /Listening:\s+(.*)/.exec(out)[1];
   const port = (name) => Number(new RegExp(`${name}: (?:[^,]*:)?(\\d+)`).exec(listening)[1]);
   const opsUrl = `http://127.0.0.1:${port('operations')}/`;
   const restUrl = `http://127.0.0.1:${port('http')}/`;
-  await waitFor(async () => (await fetch(opsUrl + 'health')).ok);
+  // the first successful request = an authenticated operation answered 200, not just a health check
+  await waitFor(async () => (await op(opsUrl, { operation: 'describe_all' })) !== undefined, 60_000);
   const startup = performance.now() - t0;
   return { proc, root, opsUrl, restUrl, startup, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
+}
+
+/**
+ * --target: create the Sensor table the way a user would, as a component (schema.graphql with @export) written with
+ * set_component_file and picked up by a restart, since tables created by create_table are not exported over REST.
+ * Skipped when the REST resource already answers (deployed before).
+ */
+async function setupTarget(opsUrl, restUrl) {
+  const exported = async () => (await fetch(`${restUrl}Sensor/`, { headers: { Authorization: auth } })).status !== 404;
+  if (await exported().catch(() => false)) return;
+  const project = 'weft-bench';
+  await op(opsUrl, { operation: 'set_component_file', project, file: 'schema.graphql', payload: APP_SCHEMA });
+  await op(opsUrl, { operation: 'set_component_file', project, file: 'config.yaml', payload: "rest: true\ngraphqlSchema:\n  files: '*.graphql'\n" });
+  await op(opsUrl, { operation: 'restart' });
+  await new Promise((r) => setTimeout(r, 1000));
+  await waitFor(() => exported(), 120_000);
 }
 
 async function startCeiling() {
@@ -86,21 +132,37 @@ function run(opts) {
   });
 }
 
+async function measureCeiling() {
+  const ceiling = await startCeiling();
+  try {
+    await run({ url: ceiling.url, duration: 1 }); // warm-up
+    const u0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await run({ url: ceiling.url });
+    const u = process.cpuUsage(u0);
+    r.client = Math.round((u.user + u.system) / 1e4 / ((performance.now() - t0) / 1000));
+    return r;
+  } finally {
+    await ceiling.stop();
+  }
+}
+
 const rand = (n) => Math.floor(Math.random() * n);
 let nextNew = RECORDS + 1_000_000;
 
+/** In the issue's order; `reads` run first so the writes do not change what the reads find (10 rows a device). */
 function scenarios(opsUrl, restUrl) {
   const h = { Authorization: auth, 'Content-Type': 'application/json' };
   const reading = () => ({ device: `d${rand(DEVICES)}`, ts: Date.now(), temp: 20 + Math.random() * 10, humidity: Math.random() * 100 });
   return [
-    { name: 'REST GET /Sensor/<id>', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/${rand(RECORDS)}` }) }] } },
+    { name: 'REST GET /Sensor/<id>', read: true, opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/${rand(RECORDS)}` }) }] } },
     { name: 'REST PUT /Sensor/<new id>', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'PUT', path: `/Sensor/${nextNew++}`, body: JSON.stringify(reading()) }) }] } },
     { name: 'REST POST /Sensor/', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/Sensor/', body: JSON.stringify(reading()) }) }] } },
     { name: 'ops insert x100', perRequest: 100, opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'insert', database: 'data', table: 'Sensor', records: Array.from({ length: 100 }, () => ({ id: String(nextNew++), ...reading() })) }) }) }] } },
-    { name: 'REST GET /Sensor/?device=', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/?device=d${rand(DEVICES)}` }) }] } },
-    { name: 'ops search_by_value device', opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Sensor', attribute: 'device', value: `d${rand(DEVICES)}`, get_attributes: ['*'] }) }) }] } },
-    { name: 'ops SQL GROUP BY device', opts: { url: opsUrl, headers: h, connections: Math.min(CONNECTIONS, 4), requests: [{ method: 'POST', path: '/', body: JSON.stringify({ operation: 'sql', sql: 'SELECT device, COUNT(*) AS n, AVG(temp) AS t FROM data.Sensor GROUP BY device' }) }] } },
-  ];
+    { name: 'REST GET /Sensor/?device=', read: true, probe: async () => (await fetch(`${restUrl}Sensor/?device=d${rand(DEVICES)}`, { headers: h })).json(), opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/?device=d${rand(DEVICES)}` }) }] } },
+    { name: 'ops search_by_value device', read: true, probe: () => op(opsUrl, { operation: 'search_by_value', database: 'data', table: 'Sensor', search_attribute: 'device', search_value: `d${rand(DEVICES)}`, get_attributes: ['*'] }), opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Sensor', search_attribute: 'device', search_value: `d${rand(DEVICES)}`, get_attributes: ['*'] }) }) }] } },
+    { name: 'ops SQL GROUP BY device', read: true, last: true, opts: { url: opsUrl, headers: h, connections: Math.min(CONNECTIONS, 4), requests: [{ method: 'POST', path: '/', body: JSON.stringify({ operation: 'sql', sql: 'SELECT device, COUNT(*) AS n, AVG(temp) AS t FROM data.Sensor GROUP BY device' }) }] } },
+  ].filter((s) => !args.only || String(args.only).split(',').some((o) => s.name.toLowerCase().includes(o.toLowerCase())));
 }
 
 async function load(opsUrl) {
@@ -114,42 +176,71 @@ async function load(opsUrl) {
   return performance.now() - t0;
 }
 
+/** One request by hand before a scenario: a wrong answer (not just a slow one) fails the run instead of being timed. */
+async function sanity(s) {
+  const body = await s.probe();
+  if (!Array.isArray(body) || body.length !== 10) throw new Error(`${s.name}: expected 10 rows, got ${JSON.stringify(body).slice(0, 200)}`);
+}
+
 function fmt(n, d = 0) { return Number.isFinite(n) ? n.toFixed(d) : '-'; }
 
 async function main() {
-  const rows = [];
+  const loads = [`start ${loadavg()}`];
   let target;
   let weft;
   if (args.target) {
-    const [opsUrl, restUrl] = [args.target, args._[0]];
+    const [opsUrl, restUrl] = [String(args.target).replace(/\/?$/, '/'), String(args._[0] ?? '').replace(/\/?$/, '/')];
+    if (!args._[0]) throw new Error('usage: --target <ops-url> <rest-url> --user U --password P');
     target = { opsUrl, restUrl, startup: NaN, proc: null, stop: async () => {} };
-    await op(opsUrl, { operation: 'create_table', database: 'data', table: 'Sensor', primary_key: 'id' }).catch(() => {});
-    await op(opsUrl, { operation: 'create_attribute', database: 'data', table: 'Sensor', attribute: 'device' }).catch(() => {});
+    await setupTarget(opsUrl, restUrl);
   } else {
     weft = await startWeft();
     target = weft;
   }
+  await new Promise((r) => setTimeout(r, 1000)); // let start-up work settle before the idle figure
   const idleRss = target.proc ? rssOf(target.proc.pid) : NaN;
   const loadMs = await load(target.opsUrl);
-  const ceiling = await startCeiling();
-  const c = await run({ url: ceiling.url });
-  await ceiling.stop();
-  const C = c.requests.average;
-  rows.push({ name: 'node:http ceiling (C)', rps: C, p50: c.latency.p50, p99: c.latency.p99, errors: c.errors + c.non2xx, ratio: 1 });
-  for (const s of scenarios(target.opsUrl, target.restUrl)) {
+  loads.push(`loaded ${loadavg()}`);
+  // profiling measures Weft alone (the ceiling would show as idle time in the workers' profiles)
+  const noCeiling = { requests: { average: NaN }, latency: { p50: NaN, p99: NaN }, errors: 0, non2xx: 0 };
+  const c1 = args.profile ? noCeiling : await measureCeiling();
+  const results = new Map();
+  const all = scenarios(target.opsUrl, target.restUrl);
+  // Reads first (writes would change what they find), the long SQL aggregate last. Each scenario opens its 50
+  // connections at once: a worker still busy with the previous scenario's last requests accepts none of them (one
+  // shared accept queue), which left one worker idle for a whole write scenario after the SQL one; hence the pause.
+  const order = [...all.filter((x) => x.read && !x.last), ...all.filter((x) => !x.read), ...all.filter((x) => x.last)];
+  for (const s of order) {
+    await new Promise((r) => setTimeout(r, 1000));
+    if (s.probe) await sanity(s);
+    const cpu0 = target.proc ? threadCpu(target.proc.pid) : new Map();
+    const t0 = performance.now();
+    const u0 = process.cpuUsage();
     const r = await run(s.opts);
+    const secs = (performance.now() - t0) / 1000;
+    const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), secs) : '-';
+    const u = process.cpuUsage(u0);
+    results.set(s, { r, split, client: Math.round((u.user + u.system) / 1e4 / secs) });
+  }
+  const c2 = args.profile ? noCeiling : await measureCeiling();
+  loads.push(`end ${loadavg()}`);
+  const C = (c1.requests.average + c2.requests.average) / 2;
+  const rows = [{ name: `node:http ceiling (C = mean of ${fmt(c1.requests.average)} before, ${fmt(c2.requests.average)} after)`, rps: C, p50: c1.latency.p50, p99: Math.max(c1.latency.p99, c2.latency.p99), errors: c1.errors + c1.non2xx + c2.errors + c2.non2xx, ratio: 1, split: '-', client: c1.client }];
+  for (const s of all) {
+    const { r, split, client } = results.get(s);
     const rps = r.requests.average * (s.perRequest ?? 1);
-    rows.push({ name: s.name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, ratio: rps / C, unit: s.perRequest ? 'rec/s' : 'req/s' });
+    rows.push({ name: s.name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, ratio: rps / C, unit: s.perRequest ? 'rec/s' : 'req/s', split, client });
   }
   const loadedRss = target.proc ? rssOf(target.proc.pid) : NaN;
   await target.stop();
   let commit = '';
   try { commit = execSync('git rev-parse --short HEAD', { cwd: here }).toString().trim(); } catch { /* not a checkout */ }
   console.log(`\nWeft bench — ${new Date().toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model}), Node ${process.version}, commit ${commit}`);
-  console.log(`${THREADS} workers, ${CONNECTIONS} connections, ${DURATION} s per scenario, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s\n`);
-  console.log('| scenario | throughput | p50 ms | p99 ms | errors | ratio to C |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)} |`);
+  console.log(`${args.target ? `target ${target.opsUrl} ${target.restUrl}` : `${THREADS} workers`}, ${CONNECTIONS} connections, ${DURATION} s per scenario, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s`);
+  console.log(`load average (1/5/15 min): ${loads.join('; ')}\n`);
+  console.log('| scenario | throughput | p50 ms | p99 ms | errors | ratio to C | CPU of 2 busiest threads (% of a core) | load generator CPU |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)} | ${r.split} | ${r.client === undefined ? '-' : r.client + '%'} |`);
   console.log(`\nidle RSS ${fmt(idleRss / 1048576)} MiB, RSS after load ${fmt(loadedRss / 1048576)} MiB, start-up to first successful request ${fmt(target.startup)} ms`);
   if (weft) fs.rmSync(weft.root, { recursive: true, force: true });
 }

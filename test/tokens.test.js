@@ -21,7 +21,9 @@ after(async () => {
   server?.cleanup();
 });
 
-test('the key pair is created in <root>/keys in the layout Harper uses', () => {
+test('the key pair is created in <root>/keys in the layout Harper uses (made on the first token operation, not at start-up)', async () => {
+  const r = await server.op({ operation: 'create_authentication_tokens', username: 'alice', password: 'alice-pw' }, { auth: null });
+  assert.equal(r.status, 200);
   const dir = path.join(server.root, 'keys');
   for (const f of ['.jwtPrivate.key', '.jwtPublic.key', '.jwtPass']) assert.ok(fs.existsSync(path.join(dir, f)), f);
   assert.match(fs.readFileSync(path.join(dir, '.jwtPrivate.key'), 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);

@@ -34,6 +34,25 @@ test('tokens verify with the generated keys and are refused as the other kind', 
   }
 });
 
+test('a root without keys gets one key pair on its first tokens, shared by concurrent first uses', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-keys-'));
+  try {
+    let made = 0;
+    const tokens = new TokenService(root, async () => { made++; return ensureJwtKeys(root, 2048); });
+    assert.equal(fs.existsSync(path.join(root, 'keys', '.jwtPublic.key')), false, 'nothing is made before a token is needed');
+    const [a, b] = await Promise.all([
+      tokens.sign({ username: 'a', super_user: false }, 'operation', 60_000),
+      tokens.sign({ username: 'b', super_user: true }, 'operation', 60_000),
+    ]);
+    assert.equal(made, 1);
+    const other = new TokenService(root);
+    assert.equal((await other.verify(a, 'operation')).username, 'a');
+    assert.equal((await other.verify(b, 'operation')).username, 'b');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('the session cookie is named after the Origin or Host with only the first non-word character replaced', () => {
   assert.equal(sessionCookieName({ headers: { host: 'localhost:9926' }, secure: false }), 'localhost_9926-hdb-session');
   assert.equal(sessionCookieName({ headers: { origin: 'https://app.example.com', host: 'x' }, secure: false }), 'app_example.com-hdb-session');

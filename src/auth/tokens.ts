@@ -28,7 +28,10 @@ function keyFiles(rootPath: string) {
   return { dir, priv: path.join(dir, '.jwtPrivate.key'), pub: path.join(dir, '.jwtPublic.key'), pass: path.join(dir, '.jwtPass') };
 }
 
-/** Create the key pair when missing. Runs once in the main thread before workers start. */
+/**
+ * Create the key pair when missing. Called on the first token operation (TokenService.keysReady), not at start-up:
+ * it takes ~2 s. In a server only the main thread calls it, one call at a time.
+ */
 export async function ensureJwtKeys(rootPath: string, modulusLength = 4096): Promise<boolean> {
   const f = keyFiles(rootPath);
   if (fs.existsSync(f.priv) && fs.existsSync(f.pub) && fs.existsSync(f.pass)) return false;
@@ -70,7 +73,19 @@ export function parseLifetime(v: unknown): number | undefined {
 
 export class TokenService {
   private keys?: { priv: KeyObject; pub: KeyObject };
-  constructor(private readonly rootPath: string) {}
+  private making?: Promise<unknown>;
+  /** `ensureKeys` makes the key pair process-wide (the supervisor); without it this instance makes it itself. */
+  constructor(private readonly rootPath: string, private readonly ensureKeys?: () => Promise<unknown>) {}
+
+  /** A new root has no key pair until the first token is signed or verified. */
+  private async keysReady(): Promise<void> {
+    if (this.keys) return;
+    const f = keyFiles(this.rootPath);
+    if (fs.existsSync(f.pub) && fs.existsSync(f.priv) && fs.existsSync(f.pass)) return;
+    // concurrent first uses share one generation: two would each write a key and one of them would not verify
+    this.making ??= (this.ensureKeys ? this.ensureKeys() : ensureJwtKeys(this.rootPath)).finally(() => { this.making = undefined; });
+    await this.making;
+  }
 
   private load(): { priv: KeyObject; pub: KeyObject } {
     if (this.keys) return this.keys;
@@ -84,6 +99,7 @@ export class TokenService {
   }
 
   async sign(claims: { username: string; super_user: boolean }, kind: TokenKind, lifetimeMs: number): Promise<string> {
+    await this.keysReady();
     const now = Math.floor(Date.now() / 1000);
     // jti: two tokens issued in the same second must differ, or a replaced refresh token would stay valid
     return new SignJWT({ username: claims.username, super_user: claims.super_user })
@@ -98,6 +114,7 @@ export class TokenService {
   /** Verify signature, expiry and kind. Invalid -> 401 `invalid token`; expired -> 403 `token expired`. */
   async verify(token: string, kind: TokenKind): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
+    await this.keysReady();
     try {
       ({ payload } = await jwtVerify(token, this.load().pub, { algorithms: ['RS256'] }));
     } catch (err) {

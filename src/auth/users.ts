@@ -38,6 +38,8 @@ export interface UserStoreOptions {
   operationTokenTimeout?: unknown;
   refreshTokenTimeout?: unknown;
   throttle?: ThrottleOptions;
+  /** Creates the JWT key pair when missing, once per process (see TokenService). */
+  ensureJwtKeys?: () => Promise<unknown>;
 }
 
 interface CacheEntry { user: User; expires: number; epoch: number }
@@ -51,7 +53,7 @@ export class UserStore {
   constructor(private readonly storage: LmdbStorage, opts: UserStoreOptions | number) {
     this.opts = typeof opts === 'number' ? { cacheTTL: opts, rootPath: '.' } : opts;
     this.throttle = new LoginThrottle(this.opts.throttle ?? { maxFailuresPerUser: 10, maxFailuresPerAddress: 100, window: 300_000 });
-    this.tokens = new TokenService(this.opts.rootPath);
+    this.tokens = new TokenService(this.opts.rootPath, this.opts.ensureJwtKeys);
   }
 
   private db(): Database {

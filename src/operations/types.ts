@@ -35,6 +35,8 @@ export interface ClusterBridge {
   threadInfo(): Promise<ThreadInfo[]>;
   /** Run a task in the process's background pool (CSV loads, exports); resolves with the task's result. */
   runTask(task: PoolTask): Promise<unknown>;
+  /** Create the JWT key pair if missing, once for the process (the main thread serialises it). */
+  ensureJwtKeys?(): Promise<unknown>;
   /** Test hook (only when WEFT_TEST_HOOKS is set): crash the current worker. */
   crashWorker?(): void;
 }

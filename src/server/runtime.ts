@@ -69,13 +69,14 @@ export class WeftRuntime {
       root: config.logging.root, level: config.logging.level, file: config.logging.file, stdStreams: config.logging.stdStreams,
     });
     this.storage = new LmdbStorage({
-      path: config.storage.path, clock: new TxnClock(opts.clock), writeAsync: config.storage.writeAsync,
+      path: config.storage.path, clock: new TxnClock(opts.clock), writeAsync: config.storage.writeAsync, closeNotified: true,
       overlappingSync: config.storage.overlappingSync,
     });
     const auth = config.authentication;
     this.users = new UserStore(this.storage, {
       cacheTTL: auth.cacheTTL, rootPath: opts.rootPath, hashFunction: auth.hashFunction,
       operationTokenTimeout: auth.operationTokenTimeout, refreshTokenTimeout: auth.refreshTokenTimeout, throttle: auth.throttle,
+      ensureJwtKeys: opts.cluster.ensureJwtKeys?.bind(opts.cluster),
     });
     this.services = {
       config, configFile: opts.configFile, rootPath: opts.rootPath, storage: this.storage, version: opts.version,

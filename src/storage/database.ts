@@ -77,8 +77,9 @@ export class Database {
     let result!: T;
     let txnTime = 0;
     let schemaChanged = false;
+    let flushed: Promise<unknown> | undefined;
     try {
-      await this.env.childTransaction(() => {
+      const committed = this.env.childTransaction(() => {
         this.sync();
         txnTime = this.opts.clock.next();
         const txn = new WriteTxn(this, txnTime, user);
@@ -88,12 +89,19 @@ export class Database {
           this.catalogStore.put('version', ((this.catalogStore.get('version') as number | undefined) ?? 0) + 1);
         }
       });
+      // Take the flush promise of the batch this transaction joined now: `env.flushed` read after the commit may
+      // already belong to a later batch, and under constant load every writer then waited one extra disk sync.
+      if (!this.opts.writeAsync) {
+        flushed = new Promise((resolve, reject) => { this.env.flushed.then(resolve, reject); });
+        flushed.catch(() => { /* awaited below unless the transaction failed */ });
+      }
+      await committed;
     } catch (err) {
       if (schemaChanged) this.loadedVersion = -1;
       this.loadedVersion = -1; // definitions installed during an aborted transaction must not survive it
       throw err;
     }
-    if (!this.opts.writeAsync) await this.env.flushed;
+    if (flushed) await flushed;
     return { result, txnTime };
   }
 

@@ -22,6 +22,12 @@ export interface StorageOptions {
   clock?: TxnClock;
   writeAsync?: boolean;
   overlappingSync?: boolean;
+  /**
+   * The owner calls closeDatabase on this instance before any thread deletes a database's files (the supervisor's
+   * close-database message to every worker and the main thread), so an open handle can be trusted without
+   * checking the file on every access. Left false where no such message arrives (the background pool).
+   */
+  closeNotified?: boolean;
 }
 
 export class LmdbStorage {
@@ -30,12 +36,14 @@ export class LmdbStorage {
   private readonly dbs = new Map<string, Database>();
   private readonly writeAsync: boolean;
   private readonly overlappingSync: boolean;
+  private readonly closeNotified: boolean;
 
   constructor(opts: StorageOptions) {
     this.dir = opts.path;
     this.clock = opts.clock ?? new TxnClock();
     this.writeAsync = opts.writeAsync ?? false;
     this.overlappingSync = opts.overlappingSync ?? true;
+    this.closeNotified = opts.closeNotified ?? false;
     fs.mkdirSync(this.dir, { recursive: true });
   }
 
@@ -65,7 +73,8 @@ export class LmdbStorage {
   database(name: string): Database | undefined {
     const open = this.dbs.get(name);
     if (open) {
-      if (fs.existsSync(open.path)) return open;
+      // a stat per request was a visible share of a REST GET; see closeNotified
+      if (this.closeNotified || fs.existsSync(open.path)) return open;
       // dropped by another thread: forget our handle
       this.dbs.delete(name);
       void open.close();

@@ -47,6 +47,7 @@ export type WorkerMessage =
   | { type: 'drop-database'; database: string; requestId: number }
   | { type: 'restart-process' }
   | { type: 'restart-workers'; requestId: number }
+  | { type: 'ensure-jwt-keys'; requestId: number }
   | { type: 'thread-info-request'; requestId: number }
   /** Run a task in the process's background pool; answered with a 'reply' when the task ends. */
   | { type: 'run-task'; requestId: number; task: PoolTask }

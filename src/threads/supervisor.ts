@@ -76,6 +76,7 @@ export class Supervisor {
   private readyResolvers = new Map<number, () => void>();
   private pidFile = '';
   private applications: string[] = [];
+  private jwtKeys: Promise<boolean> = Promise.resolve(false);
 
   constructor(private readonly opts: SupervisorOptions) {}
 
@@ -88,6 +89,11 @@ export class Supervisor {
   }
 
   async start(): Promise<void> {
+    // All workers accept from one shared queue, and libuv accepts until the queue is empty: a burst of new
+    // connections (a client opening its pool) all went to whichever worker woke first, leaving the other idle for
+    // the life of those connections (measured: 57%/6% CPU with 50 connections). libuv's single-accept mode yields
+    // after each accept so the other workers take their share. Read once per process, at the first listen.
+    process.env.UV_TCP_SINGLE_ACCEPT ??= '1';
     this.stopping = false;
     this.startedAt = Date.now();
     this.loaded = loadConfig(this.opts);
@@ -114,9 +120,11 @@ export class Supervisor {
       config, configFile: this.loaded.configFile, rootPath, version: this.opts.version, startedAt: this.startedAt,
       clock: this.clock.buffer,
     });
-    await ensureJwtKeys(rootPath);
-    // spec §1.3: a self-signed CA and certificate at install, so secure ports work out of the box
-    ensureCertificates(rootPath, config.node.hostname);
+    // spec §1.3: a self-signed CA and certificate so secure ports work out of the box; made when a secure port is
+    // configured and the files are missing (key generation would otherwise add to every first start)
+    if (config.http.securePort != null || config.operationsApi.network.securePort != null) {
+      ensureCertificates(rootPath, config.node.hostname);
+    }
     if (install.generatedPassword) {
       this.print(`Created super user '${install.adminUser}' with password: ${install.generatedPassword}`);
       this.print('This password is shown once; change it with alter_user.');
@@ -159,6 +167,16 @@ export class Supervisor {
     }
     this.mainRuntime.startMaintenance(parseDuration(config.logging.auditRetention, 3 * 86_400_000));
     fs.writeFileSync(this.pidFile, String(process.pid));
+  }
+
+  /**
+   * A new root's 4096-bit RSA key pair takes ~2 s of CPU, so it is made on the first token operation instead of
+   * before the workers serve. One at a time for the whole process: workers ask through the ensure-jwt-keys message.
+   */
+  private ensureJwtKeys(): Promise<boolean> {
+    const rootPath = this.loaded.rootPath;
+    this.jwtKeys = this.jwtKeys.catch(() => false).then(() => ensureJwtKeys(rootPath));
+    return this.jwtKeys;
   }
 
   /**
@@ -206,6 +224,8 @@ export class Supervisor {
     const worker = new Worker(WORKER_URL, {
       workerData: data, name: `http-${slot.index}`,
       resourceLimits: heap ? { maxOldGenerationSizeMb: heap } : undefined,
+      // WEFT_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it ends (bench/run.js --profile)
+      ...(process.env.WEFT_CPU_PROF ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_CPU_PROF}`] } : {}),
     });
     const previous = slot.worker;
     slot.worker = worker;
@@ -290,6 +310,9 @@ export class Supervisor {
         this.broadcast(msg.message, worker);
         if (msg.message.type === 'auth-changed') this.mainRuntime?.users.invalidate();
         break;
+      case 'ensure-jwt-keys':
+        this.ensureJwtKeys().then((v) => reply(msg.requestId, v), (e) => reply(msg.requestId, undefined, e));
+        break;
       case 'drop-database':
         try { await this.dropDatabase(msg.database); reply(msg.requestId); } catch (e) { reply(msg.requestId, undefined, e); }
         break;
@@ -337,6 +360,7 @@ export class Supervisor {
       restartProcess: () => void this.restartProcess(),
       restartWorkers: () => this.restartWorkers(),
       threadInfo: () => this.threadInfo(),
+      ensureJwtKeys: () => this.ensureJwtKeys(),
       runTask: (task) => this.runTask(task),
     };
   }

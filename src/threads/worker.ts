@@ -35,6 +35,7 @@ const cluster: ClusterBridge = {
   restartProcess: () => send({ type: 'restart-process' }),
   restartWorkers: () => request<void>((requestId) => ({ type: 'restart-workers', requestId })),
   threadInfo: () => request<ThreadInfo[]>((requestId) => ({ type: 'thread-info-request', requestId })),
+  ensureJwtKeys: () => request<boolean>((requestId) => ({ type: 'ensure-jwt-keys', requestId })),
   // inline payloads are moved to the main thread, which moves them on into the pool
   runTask: (task) => request<unknown>((requestId) => ({ type: 'run-task', requestId, task }),
     task.kind === 'job' && task.data ? [task.data.buffer as ArrayBuffer] : undefined),
