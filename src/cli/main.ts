@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { callLocal } from './local-client.js';
+import { ensureCertificates } from '../server/index.js';
 import { loadConfig, resolveRootPath, configFileFor } from '../config/index.js';
 import { Supervisor } from '../threads/index.js';
 import { OPERATIONS } from '../operations/index.js';
@@ -200,6 +201,8 @@ async function install(argv: string[]): Promise<void> {
     hashFunction: config.authentication.hashFunction as HashFunction, version: VERSION,
   });
   await storage.close();
+  // spec §1.3: the self-signed CA and certificate are made at install, so secure ports work out of the box
+  ensureCertificates(root, config.node.hostname);
   if (res.generatedPassword) out(`Created super user '${res.adminUser}' with password: ${res.generatedPassword}`);
   out('HarperDB installation was successful.');
 }
