@@ -140,6 +140,9 @@ export const registry = {
   REST_BODY_NOT_OBJECT: e(400, () => 'The request body must be an object (a record)'),
   REST_CONFLICTING_PATHS: e(500, (path: string) => `Conflicting paths for ${path}`),
   REST_APPLICATION_LOAD: e(500, (detail: string) => detail),
+  REST_RELATION_QUERY: e(400, () => 'Can not directly query a relational attribute, must query an attribute within the target table'),
+  REST_NOT_RELATIONSHIP: e(400, (attr: string) => `${attr} is not a relationship, it can not have a nested select`),
+  REST_RELATION_UNAVAILABLE: e(500, (attr: string) => `The relationship ${attr} can not be resolved here`),
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof registry;

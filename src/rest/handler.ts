@@ -18,7 +18,8 @@ import type { Logger } from '../logging/index.js';
 import { checkTableAccess } from './access.js';
 import { coerceText, scalarType } from './coerce.js';
 import { parseQuery } from './query-parser.js';
-import { projector, tableQuery } from './query.js';
+import { projector, tableQuery, type JoinEnv } from './query.js';
+import { relationsOf } from './joins.js';
 import type { CustomResource, ResourceMap, TableResource } from './resources.js';
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
@@ -221,6 +222,9 @@ function etagOf(rec: Rec): string {
 }
 
 function checkTypes(table: Table, record: Rec): void {
+  // relationship properties are joins, never stored: a value sent for one is dropped
+  const rels = relationsOf(table);
+  if (rels) for (const name of rels.keys()) delete record[name];
   const problems = checkRecordTypes(table.def, record);
   if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
 }
@@ -265,8 +269,13 @@ function tableOf(x: Exchange, r: TableResource): Table {
   return t;
 }
 
+/** Following relationships needs read permission on the related tables too (spec §4.6). */
+function joinEnv(x: Exchange): JoinEnv {
+  return { storage: x.deps.storage, checkRead: (db, t) => checkTableAccess(x.user, db, t, 'read') };
+}
+
 function collectionQuery(table: Table, x: Exchange, prefix: string | undefined) {
-  const tq = tableQuery(table, parseQuery(x.search));
+  const tq = tableQuery(table, parseQuery(x.search), joinEnv(x));
   if (prefix !== undefined) {
     const c: Condition = { attribute: table.primaryKey, comparator: 'starts_with', value: prefix };
     tq.tree = tq.tree ? { operator: 'and', conditions: [c, tq.tree] } as ConditionGroup : c;
@@ -290,14 +299,14 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       if (target.kind === 'describe') return send(x, 200, describe(table, r, x));
       if (target.kind === 'collection') {
         const tq = collectionQuery(table, x, target.prefix);
-        const project = projector(table, tq.select);
+        const project = projector(table, tq.select, joinEnv(x));
         const results = search(table, tq.tree, tq.options);
         return send(x, 200, (function* () { for (const rec of results) yield project(rec); })(), {}, csvColumnsFor(table, tq.select));
       }
       const id = coerceId(table, target.idText);
       const rec = table.get(id);
       if (rec === undefined) return send(x, 404, undefined);
-      if (target.property) return send(x, 200, rec[target.property] ?? null);
+      if (target.property) return send(x, 200, table.valueOf(rec, target.property) ?? null);
       const etag = etagOf(rec);
       if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ETag: etag });
       return send(x, 200, rec, { ETag: etag });

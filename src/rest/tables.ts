@@ -8,15 +8,16 @@
  * one thread would share it; that only happens in tests that do not load applications.
  */
 import { weftError } from '../errors/index.js';
-import { checkRecordTypes, search, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
+import { checkRecordTypes, search, setComputedFunction, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
 import { Resource } from './resource.js';
 import { parseQuery } from './query-parser.js';
-import { tableQuery } from './query.js';
+import { projector, tableQuery } from './query.js';
+import { setRelations, type RelationDecl } from './joins.js';
 
 export const tables: Record<string, any> = {};
 export const databases: Record<string, Record<string, any>> = {};
 
-export interface TableRef { database: string; table: string; typeName: string }
+export type TableRef = RelationDecl;
 
 function tableClass(storage: LmdbStorage, ref: TableRef) {
   const open = (): Table => {
@@ -86,13 +87,19 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     static async *search(query: string | { conditions?: any[]; operator?: 'and' | 'or'; limit?: number; offset?: number } = {}): AsyncGenerator<Rec> {
       const t = open();
       if (typeof query === 'string') {
-        const tq = tableQuery(t, parseQuery(query));
-        yield* search(t, tq.tree, tq.options);
+        const env = { storage };
+        const tq = tableQuery(t, parseQuery(query), env);
+        const project = projector(t, tq.select, env);
+        for (const rec of search(t, tq.tree, tq.options)) yield project(rec) as Rec;
         return;
       }
       const conditions = Array.isArray(query) ? query : query.conditions;
       const tree = conditions?.length ? { operator: query.operator ?? 'and', conditions } : undefined;
       yield* search(t, tree as any, { limit: query.limit, offset: query.offset });
+    }
+    /** Supply the function of a `@computed` attribute declared without `from` (spec §5.3). */
+    static setComputedAttribute(name: string, fn: (record: Rec) => unknown): void {
+      setComputedFunction(ref.database, ref.table, name, fn);
     }
     static getRecordCount(): { recordCount: number } {
       return { recordCount: open().recordCount() };
@@ -104,6 +111,7 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
 export function setTables(storage: LmdbStorage, refs: TableRef[]): void {
   for (const k of Object.keys(tables)) delete tables[k];
   for (const k of Object.keys(databases)) delete databases[k];
+  setRelations(refs);
   for (const ref of refs) {
     const cls = tableClass(storage, ref);
     Object.defineProperty(cls, 'name', { value: ref.typeName });
