@@ -142,6 +142,9 @@ export const registry = {
   REST_APPLICATION_LOAD: e(500, (detail: string) => detail),
   REST_RELATION_QUERY: e(400, () => 'Can not directly query a relational attribute, must query an attribute within the target table'),
   REST_NOT_RELATIONSHIP: e(400, (attr: string) => `${attr} is not a relationship, it can not have a nested select`),
+  CACHE_NOT_CACHED: e(504, () => 'Entry is not cached'),
+  CACHE_ORIGIN_TIMEOUT: e(504, (ms: number) => `The source did not answer within ${ms} ms`),
+  CACHE_ORIGIN_NOT_RECORD: e(502, () => 'The source returned a value that is not a record'),
   REST_RELATION_UNAVAILABLE: e(500, (attr: string) => `The relationship ${attr} can not be resolved here`),
 } as const satisfies Record<string, Entry>;
 

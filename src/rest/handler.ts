@@ -20,6 +20,7 @@ import { coerceText, scalarType } from './coerce.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery, type JoinEnv } from './query.js';
 import { relationsOf } from './joins.js';
+import { cachedGet, isCaching, parseCacheControl } from './caching.js';
 import type { CustomResource, ResourceMap, TableResource } from './resources.js';
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
@@ -48,6 +49,8 @@ export interface Exchange {
   user: User | null;
   requestId: string;
   search: string;
+  /** Appended to Server-Timing (`, miss` when a caching table called its source). */
+  timingSuffix?: string;
 }
 
 type HeaderMap = Record<string, string>;
@@ -57,7 +60,7 @@ function withHeaders(err: WeftError, headers: HeaderMap): WeftError {
 }
 
 function timing(x: Exchange): string {
-  return `hdb;dur=${(performance.now() - x.started).toFixed(2)}`;
+  return `hdb;dur=${(performance.now() - x.started).toFixed(2)}${x.timingSuffix ?? ''}`;
 }
 
 /** Send a value (undefined = no body), an iterable (streamed), with the negotiated type. */
@@ -304,12 +307,19 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         return send(x, 200, (function* () { for (const rec of results) yield project(rec); })(), {}, csvColumnsFor(table, tq.select));
       }
       const id = coerceId(table, target.idText);
-      const rec = table.get(id);
-      if (rec === undefined) return send(x, 404, undefined);
+      let rec: Rec | undefined;
+      const cacheHeaders: HeaderMap = {};
+      if (isCaching(table)) {
+        const got = await cachedGet(x.deps.storage, table, id, parseCacheControl(x.req.headers['cache-control']), x, username);
+        rec = got.record;
+        if (got.miss) x.timingSuffix = ', miss';
+        if (got.age !== undefined) cacheHeaders.Age = String(got.age);
+      } else rec = table.get(id);
+      if (rec === undefined) return send(x, 404, undefined, cacheHeaders);
       if (target.property) return send(x, 200, table.valueOf(rec, target.property) ?? null);
       const etag = etagOf(rec);
-      if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ETag: etag });
-      return send(x, 200, rec, { ETag: etag });
+      if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ...cacheHeaders, ETag: etag });
+      return send(x, 200, rec, { ...cacheHeaders, ETag: etag });
     }
     case 'PUT': {
       if (target.kind !== 'record' || target.property) throw notAllowed('put', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');

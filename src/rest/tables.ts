@@ -13,6 +13,7 @@ import { Resource } from './resource.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery } from './query.js';
 import { setRelations, type RelationDecl } from './joins.js';
+import { cachedGet, clearSources, invalidate, isCaching, parseCacheControl, setSource, type CacheOptions } from './caching.js';
 
 export const tables: Record<string, any> = {};
 export const databases: Record<string, Record<string, any>> = {};
@@ -41,8 +42,20 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     static get primaryKey(): string { return open().primaryKey; }
     static get attributes() { return open().def.attributes; }
 
-    static async get(id: Key): Promise<Rec | undefined> {
-      return open().get(id);
+    /** On a caching table (sourcedFrom) a missing or stale record is loaded from the source. */
+    static async get(id: Key, context?: { headers?: { get(name: string): string | undefined } }): Promise<Rec | undefined> {
+      const t = open();
+      if (!isCaching(t)) return t.get(id);
+      return (await cachedGet(storage, t, id, parseCacheControl(context?.headers?.get('cache-control')), context)).record;
+    }
+    /** Make this table a cache of `source` (spec §5.4): a class with get() (V1 or V2) or an object with get(id). */
+    static sourcedFrom(source: unknown, options: CacheOptions = {}): typeof this {
+      setSource(ref.database, ref.table, source, options);
+      return this;
+    }
+    /** Mark a cached record stale: the next get reloads it from the source. */
+    static async invalidate(id: Key): Promise<void> {
+      await invalidate(storage, open(), id);
     }
     /** put(id, record) or put(record) with the key inside. */
     static async put(idOrRecord: Key | Rec, maybeRecord?: Rec): Promise<void> {
@@ -112,6 +125,7 @@ export function setTables(storage: LmdbStorage, refs: TableRef[]): void {
   for (const k of Object.keys(tables)) delete tables[k];
   for (const k of Object.keys(databases)) delete databases[k];
   setRelations(refs);
+  clearSources();
   for (const ref of refs) {
     const cls = tableClass(storage, ref);
     Object.defineProperty(cls, 'name', { value: ref.typeName });
