@@ -16,9 +16,9 @@ export function tempRoot(prefix = 'weft-test-') {
 
 /**
  * Start a server. Resolves once it printed `successfully started`.
- * `app` is an application folder passed right after `run` (`weft run <app>`).
+ * `app` is an application folder passed right after `run` (`weft run <app>`); `command: 'dev'` runs `weft dev`.
  * `threads: null` leaves THREADS_COUNT unset (the server computes it); a flag in `args` replaces the default one.
- * @param {{threads?: number|null, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean, app?: string}} [opts]
+ * @param {{threads?: number|null, env?: Record<string,string>, args?: string[], root?: string, fresh?: boolean, app?: string, command?: string}} [opts]
  */
 export async function startServer(opts = {}) {
   const root = opts.root ?? tempRoot();
@@ -28,7 +28,7 @@ export async function startServer(opts = {}) {
     ...(opts.threads === null ? [] : [`--THREADS_COUNT=${opts.threads ?? 1}`]),
     '--OPERATIONSAPI_NETWORK_PORT=127.0.0.1:0', '--HTTP_PORT=127.0.0.1:0', '--LOGGING_LEVEL=warn',
   ].filter((a) => !given.has(/^--([^=]+)/.exec(a)[1]));
-  const args = [BIN, 'run', ...(opts.app ? [opts.app] : []), `--ROOTPATH=${root}`, ...defaults, ...(opts.args ?? [])];
+  const args = [BIN, opts.command ?? 'run', ...(opts.app ? [opts.app] : []), `--ROOTPATH=${root}`, ...defaults, ...(opts.args ?? [])];
   const env = {
     ...process.env, HDB_ADMIN_USERNAME: ADMIN.username, HDB_ADMIN_PASSWORD: ADMIN.password, WEFT_TEST_HOOKS: '1',
     ...(opts.env ?? {}),

@@ -106,6 +106,25 @@ async function runForeground(argv: string[], dev: boolean): Promise<void> {
   out(`${'Worker Threads:'.padEnd(20)}${config.threads.count}`);
   out(`${'Listening:'.padEnd(20)}${ports}`);
   out(`Weft ${VERSION} successfully started`);
+  if (dev) for (const app of applications) watchApplication(app, supervisor);
+}
+
+/** `weft dev <app>`: a change to the application's files restarts the workers (rolling), debounced. */
+function watchApplication(dir: string, supervisor: Supervisor): void {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    fs.watch(dir, { recursive: true }, (_event, name) => {
+      const file = String(name ?? '');
+      if (file.split(/[\\/]/).some((p) => p === 'node_modules' || p.startsWith('.'))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        out(`${file} changed, reloading the application`);
+        void supervisor.restartWorkers().catch((err) => console.error(`Reload failed: ${(err as Error).message}`));
+      }, 200);
+    });
+  } catch (err) {
+    console.error(`Watching ${dir} for changes failed: ${(err as Error).message}`);
+  }
 }
 
 async function startBackground(argv: string[]): Promise<void> {

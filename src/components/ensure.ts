@@ -15,13 +15,17 @@ function attributeDef(a: AttributeSpec, time: number): AttributeDef {
   if (!a.nullable) def.nullable = false;
   if (a.createdTime) def.assigned_created_time = true;
   if (a.updatedTime) def.assigned_updated_time = true;
+  if (a.computed) {
+    def.computed = a.computed.from;
+    if (a.computed.version !== undefined) def.computed_version = a.computed.version;
+  }
   return def;
 }
 
 function sameAttribute(x: AttributeDef, y: AttributeDef): boolean {
   return x.type === y.type && x.elements === y.elements && !!x.indexed === !!y.indexed && x.nullable === y.nullable &&
     !!x.assigned_created_time === !!y.assigned_created_time && !!x.assigned_updated_time === !!y.assigned_updated_time &&
-    !!x.is_primary_key === !!y.is_primary_key;
+    !!x.is_primary_key === !!y.is_primary_key && x.computed === y.computed && x.computed_version === y.computed_version;
 }
 
 export interface EnsureResult {
@@ -38,7 +42,8 @@ export async function ensureTables(storage: LmdbStorage, specs: TableSpec[], aud
     await database.transact((txn) => {
       const time = txn.time;
       const existing = txn.table(spec.table);
-      const declared = spec.attributes.map((a) => attributeDef(a, time));
+      // relationships are joins, never stored: they are not attributes of the table
+      const declared = spec.attributes.filter((a) => !a.relationship).map((a) => attributeDef(a, time));
       if (!existing) {
         const def: TableDef = {
           database: spec.database, name: spec.table, primaryKey: spec.primaryKey, attributes: declared, schemaDefined: true,
@@ -70,7 +75,9 @@ export async function ensureTables(storage: LmdbStorage, specs: TableSpec[], aud
         // The system timestamps of a table made through the operations API stay what they are.
         if (have.attribute === CREATED_TIME || have.attribute === UPDATED_TIME) continue;
         if (sameAttribute(have, want)) continue;
-        const indexNow = want.indexed && !have.indexed && !want.is_primary_key;
+        // a computed attribute whose function changed (new version or expression) gets its index rebuilt
+        const recompute = want.computed !== have.computed || want.computed_version !== have.computed_version;
+        const indexNow = want.indexed && (!have.indexed || recompute) && !want.is_primary_key;
         // a fresh `created` stamp gives a newly indexed attribute a fresh, empty index dbi
         def.attributes[i] = { ...want, created: indexNow ? time : have.created };
         if (indexNow) newlyIndexed.push(want.attribute);
@@ -89,7 +96,7 @@ export async function ensureTables(storage: LmdbStorage, specs: TableSpec[], aud
       for (const name of newlyIndexed) {
         const dbi = table.indexes.get(name);
         if (!dbi) continue;
-        for (const rec of table.scan()) for (const k of indexKeys(rec[name])) dbi.put(k, rec[def.primaryKey] as Key);
+        for (const rec of table.scan()) for (const k of indexKeys(table.valueOf(rec, name))) dbi.put(k, rec[def.primaryKey] as Key);
       }
       out.altered.push(`${spec.database}.${spec.table}`);
     });

@@ -4,5 +4,6 @@
  * ensureTables runs once on the main thread before workers start.
  */
 export { readApplication, readApplicationConfig, componentFolders, globToRegExp, matchFiles, type Application, type ApplicationConfig } from './application.js';
-export { parseSchema, SchemaError, SCALARS, type TableSpec, type AttributeSpec, type ExportSpec } from './schema.js';
+export { parseSchema, SchemaError, SCALARS, type TableSpec, type AttributeSpec, type ExportSpec, type RelationshipSpec } from './schema.js';
 export { ensureTables, type EnsureResult } from './ensure.js';
+export { checkProject, projectPath, listComponents, readComponentFile, writeComponentFile, dropComponent, packageComponent, deployComponent } from './files.js';

@@ -2,6 +2,7 @@
  * schema.graphql -> table specifications (spec §5.1). Parsing only: no storage access here, so the main thread
  * (which ensures tables) and the workers (which only map resources) read a schema the same way.
  */
+import { computedSyntaxError } from '../storage/index.js';
 import { parse, Kind, type ConstDirectiveNode, type TypeNode, type ObjectTypeDefinitionNode, type ConstValueNode } from 'graphql';
 
 export const SCALARS = new Set(['ID', 'String', 'Int', 'Long', 'Float', 'BigInt', 'Boolean', 'Date', 'Bytes', 'Blob', 'Any']);
@@ -17,6 +18,21 @@ export interface AttributeSpec {
   primaryKey: boolean;
   createdTime: boolean;
   updatedTime: boolean;
+  /** @computed(from, version): derived, not stored ('' from = supplied with setComputedAttribute). */
+  computed?: { from: string; version?: number };
+  /** @relationship(from | to): a join to the table of type `target`; never stored (spec §4.6). */
+  relationship?: RelationshipSpec;
+}
+
+export interface RelationshipSpec {
+  /** Type name of the related table. */
+  target: string;
+  /** Local attribute holding the related key(s). */
+  from?: string;
+  /** Attribute of the related table holding this table's key (or the `from` value). */
+  to?: string;
+  /** Declared as a list. */
+  many: boolean;
 }
 
 export interface ExportSpec {
@@ -132,11 +148,23 @@ function tableSpec(def: ObjectTypeDefinitionNode, file: string, objectTypes: Set
   for (const field of def.fields ?? []) {
     const dirs = field.directives;
     const name = field.name.value;
-    if (directive(dirs, 'relationship') || directive(dirs, 'computed')) {
-      warn(`@relationship and @computed are not supported yet; ignoring ${typeName}.${name} in ${file}`);
+    const ty = typeOf(field.type);
+    const rel = directive(dirs, 'relationship');
+    if (rel) {
+      const r = args(rel);
+      const from = typeof r.from === 'string' && r.from ? r.from : undefined;
+      const to = typeof r.to === 'string' && r.to ? r.to : undefined;
+      const target = ty.type === 'Array' ? ty.elements?.replace(/!$/, '') : ty.type;
+      if ((!from && !to) || !target || !objectTypes.has(target)) {
+        warn(`@relationship on ${typeName}.${name} needs from or to and a table type; ignoring it in ${file}`);
+        continue;
+      }
+      spec.attributes.push({
+        name, nullable: true, indexed: false, primaryKey: false, createdTime: false, updatedTime: false,
+        relationship: { target, from, to, many: ty.type === 'Array' },
+      });
       continue;
     }
-    const ty = typeOf(field.type);
     for (const n of ty.named) {
       if (!SCALARS.has(n) && !objectTypes.has(n)) {
         const loc = field.type.loc?.startToken;
@@ -155,6 +183,14 @@ function tableSpec(def: ObjectTypeDefinitionNode, file: string, objectTypes: Set
       createdTime: !!directive(dirs, 'createdTime'),
       updatedTime: !!directive(dirs, 'updatedTime'),
     };
+    const comp = directive(dirs, 'computed');
+    if (comp) {
+      const c = args(comp);
+      attr.computed = { from: typeof c.from === 'string' ? c.from : '' };
+      if (typeof c.version === 'number') attr.computed.version = c.version;
+      const bad = attr.computed.from ? computedSyntaxError(attr.computed.from) : undefined;
+      if (bad) warn(`@computed(from) of ${typeName}.${name} is not a valid expression (${bad}) in ${file}`);
+    }
     if (ty.type === 'Any') attr.type = 'Any';
     if (attr.primaryKey) {
       if (spec.primaryKey) { warn(`Type ${typeName} has more than one @primaryKey; ${name} is ignored as a primary key`); attr.primaryKey = false; }

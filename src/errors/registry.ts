@@ -140,6 +140,20 @@ export const registry = {
   REST_BODY_NOT_OBJECT: e(400, () => 'The request body must be an object (a record)'),
   REST_CONFLICTING_PATHS: e(500, (path: string) => `Conflicting paths for ${path}`),
   REST_APPLICATION_LOAD: e(500, (detail: string) => detail),
+  REST_RELATION_QUERY: e(400, () => 'Can not directly query a relational attribute, must query an attribute within the target table'),
+  REST_NOT_RELATIONSHIP: e(400, (attr: string) => `${attr} is not a relationship, it can not have a nested select`),
+  CACHE_NOT_CACHED: e(504, () => 'Entry is not cached'),
+  CACHE_ORIGIN_TIMEOUT: e(504, (ms: number) => `The source did not answer within ${ms} ms`),
+  CACHE_ORIGIN_NOT_RECORD: e(502, () => 'The source returned a value that is not a record'),
+  COMPONENT_PROJECT_NAME: e(400, () => 'Project name can only contain alphanumeric, dash and underscores characters'),
+  COMPONENT_BAD_PATH: e(400, (p: string) => `Invalid path '${p}': component paths must stay inside the project folder`),
+  COMPONENT_FILE_NOT_FOUND: e(400, (project: string, file: string) => `Component file not found '${project}/${file}'`),
+  COMPONENT_NOT_FOUND: e(400, (project: string) => `Component not found '${project}'`),
+  COMPONENT_NOT_LOCATED: e(400, (project: string) => `Unable to locate project '${project}'`),
+  COMPONENT_BAD_PAYLOAD: e(400, (detail: string) => `The payload is not a valid tar archive: ${detail}`),
+  COMPONENT_LOAD: e(400, (project: string, detail: string) => `Component ${project} failed to load: ${detail}`),
+  COMPONENT_EXISTS: e(400, (project: string) => `Project already exists: ${project}`),
+  REST_RELATION_UNAVAILABLE: e(500, (attr: string) => `The relationship ${attr} can not be resolved here`),
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof registry;

@@ -12,6 +12,7 @@ import * as schema from './schema.js';
 import * as data from './data.js';
 import * as searchOps from './search.js';
 import * as system from './system.js';
+import * as components from './components.js';
 import { executeSql } from '../sql/index.js';
 import { poolSizeOf } from '../pool/index.js';
 import * as jobs from '../jobs/index.js';
@@ -51,10 +52,10 @@ const HANDLERS: Record<OperationName, Handler> = {
   read_log: later('read_log'), get_analytics: later('get_analytics'), list_metrics: later('list_metrics'),
   describe_metric: later('describe_metric'), get_status: later('get_status'), set_status: later('set_status'),
   clear_status: later('clear_status'), get_backup: later('get_backup'), cleanup_orphan_blobs: later('cleanup_orphan_blobs'),
-  get_components: later('get_components'), get_component_file: later('get_component_file'),
-  set_component_file: later('set_component_file'), drop_component: later('drop_component'),
-  add_component: later('add_component'), package_component: later('package_component'),
-  deploy_component: later('deploy_component'), install_node_modules: later('install_node_modules'),
+  get_components: components.getComponents, get_component_file: components.getComponentFile,
+  set_component_file: components.setComponentFile, drop_component: components.dropComponent,
+  add_component: components.addComponent, package_component: components.packageComponent,
+  deploy_component: components.deployComponent, install_node_modules: later('install_node_modules'),
   custom_functions_status: later('custom_functions_status'), get_custom_functions: later('get_custom_functions'),
   get_custom_function: later('get_custom_function'), set_custom_function: later('set_custom_function'),
   drop_custom_function: later('drop_custom_function'), drop_custom_function_project: later('drop_custom_function_project'),

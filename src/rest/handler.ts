@@ -15,10 +15,12 @@ import {
 import { authenticateRequest, type Transport, type User, type UserStore } from '../auth/index.js';
 import type { WeftConfig } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
-import { authorizeRest, keepUnupdatable, narrowRecord, narrowSelect, queryAttributes, readableSet } from './access.js';
+import { authorizeRest, checkTableAccess, keepUnupdatable, narrowRecord, narrowSelect, queryAttributes, readableSet } from './access.js';
 import { coerceText, scalarType } from './coerce.js';
 import { parseQuery } from './query-parser.js';
-import { projector, tableQuery } from './query.js';
+import { projector, tableQuery, type JoinEnv } from './query.js';
+import { relationsOf } from './joins.js';
+import { cachedGet, isCaching, parseCacheControl } from './caching.js';
 import type { CustomResource, ResourceMap, TableResource } from './resources.js';
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
@@ -49,6 +51,8 @@ export interface Exchange {
   user: User | null;
   requestId: string;
   search: string;
+  /** Appended to Server-Timing (`, miss` when a caching table called its source). */
+  timingSuffix?: string;
 }
 
 type HeaderMap = Record<string, string>;
@@ -58,7 +62,7 @@ function withHeaders(err: WeftError, headers: HeaderMap): WeftError {
 }
 
 function timing(x: Exchange): string {
-  return `hdb;dur=${(performance.now() - x.started).toFixed(2)}`;
+  return `hdb;dur=${(performance.now() - x.started).toFixed(2)}${x.timingSuffix ?? ''}`;
 }
 
 /** Send a value (undefined = no body), an iterable (streamed), with the negotiated type. */
@@ -202,6 +206,9 @@ function etagOf(rec: Rec): string {
 }
 
 function checkTypes(table: Table, record: Rec): void {
+  // relationship properties are joins, never stored: a value sent for one is dropped
+  const rels = relationsOf(table);
+  if (rels) for (const name of rels.keys()) delete record[name];
   const problems = checkRecordTypes(table.def, record);
   if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
 }
@@ -246,8 +253,13 @@ function tableOf(x: Exchange, r: TableResource): Table {
   return t;
 }
 
+/** Following relationships needs read permission on the related tables too (spec §4.6). */
+function joinEnv(x: Exchange): JoinEnv {
+  return { storage: x.deps.storage, checkRead: (db, t) => checkTableAccess(x.user, db, t, 'read') };
+}
+
 function collectionQuery(table: Table, x: Exchange, prefix: string | undefined) {
-  const tq = tableQuery(table, parseQuery(x.search));
+  const tq = tableQuery(table, parseQuery(x.search), joinEnv(x));
   if (prefix !== undefined) {
     const c: Condition = { attribute: table.primaryKey, comparator: 'starts_with', value: prefix };
     tq.tree = tq.tree ? { operator: 'and', conditions: [c, tq.tree] } as ConditionGroup : c;
@@ -274,20 +286,28 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         const tq = collectionQuery(table, x, target.prefix);
         authorizeRest(x.user, database, table, 'read', queryAttributes(tq));
         narrowSelect(tq, readable);
-        const project = projector(table, tq.select);
+        const project = projector(table, tq.select, joinEnv(x));
         const results = search(table, tq.tree, tq.options);
         const columns = csvColumnsFor(table, tq.select).filter((c) => !readable || readable.has(c) || c.startsWith('$'));
         return send(x, 200, (function* () { for (const rec of results) yield project(narrowRecord(rec, readable)); })(), {}, columns);
       }
       const id = coerceId(table, target.idText);
       if (target.property) authorizeRest(x.user, database, table, 'read', [target.property]);
-      const found = table.get(id);
-      if (found === undefined) return send(x, 404, undefined);
+      let found: Rec | undefined;
+      const cacheHeaders: HeaderMap = {};
+      if (isCaching(table)) {
+        const got = await cachedGet(x.deps.storage, table, id, parseCacheControl(x.req.headers['cache-control']), x, username);
+        found = got.record;
+        if (got.miss) x.timingSuffix = ', miss';
+        if (got.age !== undefined) cacheHeaders.Age = String(got.age);
+      } else found = table.get(id);
+      if (found === undefined) return send(x, 404, undefined, cacheHeaders);
+      // the property was authorised above; computed properties are evaluated over the whole stored record
+      if (target.property) return send(x, 200, table.valueOf(found, target.property) ?? null);
       const rec = narrowRecord(found, readable);
-      if (target.property) return send(x, 200, rec[target.property] ?? null);
       const etag = etagOf(rec);
-      if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ETag: etag });
-      return send(x, 200, rec, { ETag: etag });
+      if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ...cacheHeaders, ETag: etag });
+      return send(x, 200, rec, { ...cacheHeaders, ETag: etag });
     }
     case 'PUT': {
       if (target.kind !== 'record' || target.property) throw notAllowed('put', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');

@@ -95,3 +95,15 @@ test('parseQuery builds the documented tree for the main forms', () => {
     'plain queries have URLSearchParams semantics');
   assert.equal((parseQuery('age%3C5').conditions as { op: string }).op, 'lt', 'percent-encoded < is the operator');
 });
+
+test('nested select() through relationships parses into nested selections', () => {
+  assert.deepEqual(parseQuery('select(name,brand{name,maker{id}})').select, {
+    kind: 'object', names: ['name', 'brand'],
+    nested: { brand: { kind: 'object', names: ['name', 'maker'], nested: { maker: { kind: 'object', names: ['id'] } } } },
+  });
+  assert.deepEqual(parseQuery('select(brand{name})').select, { kind: 'value', name: 'brand', nested: { kind: 'object', names: ['name'] } });
+  assert.deepEqual(parseQuery('select(name,brand)').select, { kind: 'object', names: ['name', 'brand'] });
+  for (const bad of ['select(a{)', 'select(a{b}})', 'select({b})', 'select(a{b}c)', 'select(a,{})']) {
+    assert.throws(() => parseQuery(bad), (e: any) => e.status === 400, bad);
+  }
+});

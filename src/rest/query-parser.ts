@@ -28,9 +28,10 @@ export interface QueryGroup {
 
 export type QueryNode = QueryCondition | QueryGroup;
 
+/** `nested` holds the selections through relationships: `select(name,brand{name})`. */
 export type QuerySelect =
-  | { kind: 'object'; names: string[] }
-  | { kind: 'value'; name: string }
+  | { kind: 'object'; names: string[]; nested?: Record<string, QuerySelect> }
+  | { kind: 'value'; name: string; nested?: QuerySelect }
   | { kind: 'array'; names: string[] };
 
 export interface QuerySort { attribute: string; descending: boolean }
@@ -233,13 +234,48 @@ function names(list: string, p: Parser, position: number): string[] {
   return out;
 }
 
+/** `a,rel{x,y{z}}` -> an object selection; a single `rel{x}` -> bare values of the nested selection. */
+function nestedSelect(text: string, p: Parser, position: number): QuerySelect {
+  let i = 0;
+  const list = (depth: number): { names: string[]; nested: Record<string, QuerySelect> } => {
+    if (depth > 16) throw p.fail('select() is nested too deeply', position);
+    const names: string[] = [];
+    const nested: Record<string, QuerySelect> = {};
+    for (;;) {
+      const start = i;
+      while (i < text.length && !',{}'.includes(text[i]!)) i++;
+      const name = text.slice(start, i).trim();
+      if (!name) throw p.fail('empty name in select()', position);
+      names.push(name);
+      if (text[i] === '{') {
+        i++;
+        const inner = list(depth + 1);
+        if (text[i] !== '}') throw p.fail(`expected '}' in select()`, position);
+        i++;
+        nested[name] = { kind: 'object', names: inner.names, ...(Object.keys(inner.nested).length ? { nested: inner.nested } : {}) };
+      }
+      if (text[i] === ',') { i++; if (depth > 0 || i < text.length) continue; break; }
+      break;
+    }
+    return { names, nested };
+  };
+  const top = list(0);
+  if (i !== text.length) throw p.fail(`unexpected '${text[i]}' in select()`, position);
+  if (top.names.length === 1 && !text.trim().endsWith(',')) return { kind: 'value', name: top.names[0]!, nested: top.nested[top.names[0]!] };
+  return { kind: 'object', names: top.names, nested: top.nested };
+}
+
 function applyCall(q: ParsedQuery, call: Call, p: Parser): void {
   const args = call.args.trim();
   switch (call.name) {
     case 'select': {
       if (!args) throw p.fail('select() needs at least one property', call.position);
-      if (/[{}()]/.test(args) || (args.includes('[') && !(args.startsWith('[') && args.endsWith(']')))) {
-        throw p.fail('nested select() is not supported', call.position);
+      if (/[()]/.test(args) || (args.includes('[') && !(args.startsWith('[') && args.endsWith(']')))) {
+        throw p.fail('unexpected parenthesis in select()', call.position);
+      }
+      if (/[{}]/.test(args)) {
+        q.select = nestedSelect(args, p, call.position);
+        return;
       }
       if (args.startsWith('[')) {
         q.select = { kind: 'array', names: names(args.slice(1, -1), p, call.position) };

@@ -6,6 +6,8 @@ import { weftError } from '../errors/index.js';
 import type { Comparator, Condition, ConditionGroup, Rec, SearchOptions, SortSpec, Table } from '../storage/index.js';
 import { coerceText, explicitTyped, scalarType } from './coerce.js';
 import type { ParsedQuery, QueryCondition, QueryNode, QueryOp, QuerySelect } from './query-parser.js';
+import { joinCondition, related, relatedTable, relationsOf, type JoinEnv } from './joins.js';
+export type { JoinEnv } from './joins.js';
 
 const COMPARATOR: Record<QueryOp, Comparator> = {
   equals: 'equals', strict_eq: 'equals', eq: 'equals', strict_ne: 'not_equal', ne: 'not_equal',
@@ -50,9 +52,22 @@ function conditionValue(table: Table, c: QueryCondition): { comparator: Comparat
   return { comparator, value: coerceText(c.value, type, c.attribute, true) };
 }
 
-function translate(table: Table, node: QueryNode): Condition | ConditionGroup {
+function translate(table: Table, node: QueryNode, env: JoinEnv | undefined): Condition | ConditionGroup {
   if (node.kind === 'group') {
-    return { operator: node.operator, conditions: node.conditions.map((n) => translate(table, n)) };
+    return { operator: node.operator, conditions: node.conditions.map((n) => translate(table, n, env)) };
+  }
+  const rels = relationsOf(table);
+  if (rels) {
+    if (rels.has(node.attribute)) throw weftError('REST_RELATION_QUERY');
+    const dot = node.attribute.indexOf('.');
+    const rel = dot > 0 ? rels.get(node.attribute.slice(0, dot)) : undefined;
+    if (rel) {
+      // `brand.name=x`: an inner join, resolved now into a condition on this table's keys
+      const target = relatedTable(env, rel);
+      const inner = translate(target, { ...node, attribute: node.attribute.slice(dot + 1) }, env);
+      const conditions = joinCondition(table, rel, target, inner);
+      return conditions.length === 1 ? conditions[0]! : { operator: 'or', conditions };
+    }
   }
   requireAttribute(table, node.attribute);
   const { comparator, value } = conditionValue(table, node);
@@ -64,9 +79,9 @@ function translate(table: Table, node: QueryNode): Condition | ConditionGroup {
 }
 
 /** Turn a parsed query into a storage search on `table`. */
-export function tableQuery(table: Table, q: ParsedQuery): TableQuery {
+export function tableQuery(table: Table, q: ParsedQuery, env?: JoinEnv): TableQuery {
   const out: TableQuery = { options: {} };
-  if (q.conditions) out.tree = translate(table, q.conditions);
+  if (q.conditions) out.tree = translate(table, q.conditions, env);
   if (q.limit !== undefined) out.options.limit = q.limit;
   if (q.offset !== undefined) out.options.offset = q.offset;
   if (q.sort?.length) {
@@ -79,17 +94,43 @@ export function tableQuery(table: Table, q: ParsedQuery): TableQuery {
     out.options.sort = sort;
   }
   if (q.select) {
-    const names = q.select.kind === 'value' ? [q.select.name] : q.select.names;
-    for (const n of names) if (n !== '$id' && n !== '$updatedtime') requireAttribute(table, n);
+    checkSelect(table, q.select);
     out.select = q.select;
   }
   return out;
 }
 
+function checkSelect(table: Table, select: QuerySelect): void {
+  const rels = relationsOf(table);
+  const names = select.kind === 'value' ? [select.name] : select.names;
+  for (const n of names) {
+    if (n === '$id' || n === '$updatedtime') continue;
+    if (!rels?.has(n)) requireAttribute(table, n);
+  }
+  const nested = select.kind === 'value' ? (select.nested ? { [select.name]: select.nested } : {}) : select.kind === 'object' ? select.nested ?? {} : {};
+  for (const n of Object.keys(nested)) if (!rels?.has(n)) throw weftError('REST_NOT_RELATIONSHIP', n);
+}
+
 /** Shape records for `select(...)`: objects, bare values or arrays (spec §4.5). */
-export function projector(table: Table, select: QuerySelect | undefined): (r: Rec) => unknown {
+export function projector(table: Table, select: QuerySelect | undefined, env?: JoinEnv): (r: Rec) => unknown {
   if (!select) return (r) => r;
-  const get = (r: Rec, n: string): unknown => (n === '$id' ? r[table.primaryKey] : n === '$updatedtime' ? updatedTime(table, r) : r[n]);
+  const rels = relationsOf(table);
+  const joins = new Map<string, (r: Rec) => unknown>();
+  const names = select.kind === 'value' ? [select.name] : select.names;
+  for (const n of names) {
+    const rel = rels?.get(n);
+    if (!rel) continue;
+    const target = relatedTable(env, rel);
+    const sub = select.kind === 'value' ? select.nested : select.kind === 'object' ? select.nested?.[n] : undefined;
+    const project = projector(target, sub, env);
+    joins.set(n, (r) => related(table, rel, target, r, project));
+  }
+  const get = (r: Rec, n: string): unknown => {
+    if (n === '$id') return r[table.primaryKey];
+    if (n === '$updatedtime') return updatedTime(table, r);
+    const join = joins.get(n);
+    return join ? join(r) : table.valueOf(r, n);
+  };
   switch (select.kind) {
     case 'value': return (r) => get(r, select.name) ?? null;
     case 'array': return (r) => select.names.map((n) => get(r, n) ?? null);

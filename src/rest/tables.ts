@@ -8,15 +8,17 @@
  * one thread would share it; that only happens in tests that do not load applications.
  */
 import { weftError } from '../errors/index.js';
-import { checkRecordTypes, search, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
+import { checkRecordTypes, search, setComputedFunction, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
 import { Resource } from './resource.js';
 import { parseQuery } from './query-parser.js';
-import { tableQuery } from './query.js';
+import { projector, tableQuery } from './query.js';
+import { setRelations, type RelationDecl } from './joins.js';
+import { cachedGet, clearSources, invalidate, isCaching, parseCacheControl, setSource, type CacheOptions } from './caching.js';
 
 export const tables: Record<string, any> = {};
 export const databases: Record<string, Record<string, any>> = {};
 
-export interface TableRef { database: string; table: string; typeName: string }
+export type TableRef = RelationDecl;
 
 function tableClass(storage: LmdbStorage, ref: TableRef) {
   const open = (): Table => {
@@ -40,8 +42,20 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     static get primaryKey(): string { return open().primaryKey; }
     static get attributes() { return open().def.attributes; }
 
-    static async get(id: Key): Promise<Rec | undefined> {
-      return open().get(id);
+    /** On a caching table (sourcedFrom) a missing or stale record is loaded from the source. */
+    static async get(id: Key, context?: { headers?: { get(name: string): string | undefined } }): Promise<Rec | undefined> {
+      const t = open();
+      if (!isCaching(t)) return t.get(id);
+      return (await cachedGet(storage, t, id, parseCacheControl(context?.headers?.get('cache-control')), context)).record;
+    }
+    /** Make this table a cache of `source` (spec §5.4): a class with get() (V1 or V2) or an object with get(id). */
+    static sourcedFrom(source: unknown, options: CacheOptions = {}): typeof this {
+      setSource(ref.database, ref.table, source, options);
+      return this;
+    }
+    /** Mark a cached record stale: the next get reloads it from the source. */
+    static async invalidate(id: Key): Promise<void> {
+      await invalidate(storage, open(), id);
     }
     /** put(id, record) or put(record) with the key inside. */
     static async put(idOrRecord: Key | Rec, maybeRecord?: Rec): Promise<void> {
@@ -86,13 +100,19 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     static async *search(query: string | { conditions?: any[]; operator?: 'and' | 'or'; limit?: number; offset?: number } = {}): AsyncGenerator<Rec> {
       const t = open();
       if (typeof query === 'string') {
-        const tq = tableQuery(t, parseQuery(query));
-        yield* search(t, tq.tree, tq.options);
+        const env = { storage };
+        const tq = tableQuery(t, parseQuery(query), env);
+        const project = projector(t, tq.select, env);
+        for (const rec of search(t, tq.tree, tq.options)) yield project(rec) as Rec;
         return;
       }
       const conditions = Array.isArray(query) ? query : query.conditions;
       const tree = conditions?.length ? { operator: query.operator ?? 'and', conditions } : undefined;
       yield* search(t, tree as any, { limit: query.limit, offset: query.offset });
+    }
+    /** Supply the function of a `@computed` attribute declared without `from` (spec §5.3). */
+    static setComputedAttribute(name: string, fn: (record: Rec) => unknown): void {
+      setComputedFunction(ref.database, ref.table, name, fn);
     }
     static getRecordCount(): { recordCount: number } {
       return { recordCount: open().recordCount() };
@@ -104,6 +124,8 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
 export function setTables(storage: LmdbStorage, refs: TableRef[]): void {
   for (const k of Object.keys(tables)) delete tables[k];
   for (const k of Object.keys(databases)) delete databases[k];
+  setRelations(refs);
+  clearSources();
   for (const ref of refs) {
     const cls = tableClass(storage, ref);
     Object.defineProperty(cls, 'name', { value: ref.typeName });

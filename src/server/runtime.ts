@@ -139,7 +139,10 @@ export class WeftRuntime {
       try { apps.push(readApplication(dir)); } catch (err) { this.logger.error({ err, application: dir }, 'application failed to load'); }
     }
     // tables must be importable before any resources.js runs
-    setTables(this.storage, apps.flatMap((a) => a.tables.map((t) => ({ database: t.database, table: t.table, typeName: t.typeName }))));
+    setTables(this.storage, apps.flatMap((a) => a.tables.map((t) => ({
+      database: t.database, table: t.table, typeName: t.typeName,
+      relationships: t.attributes.filter((x) => x.relationship).map((x) => ({ name: x.name, ...x.relationship! })),
+    }))));
     for (const app of apps) {
       const dir = app.path;
       try {

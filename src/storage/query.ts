@@ -204,10 +204,10 @@ export function countCandidates(table: Table, tree: Condition | ConditionGroup, 
   return n;
 }
 
-function sortComparator(sort: SortSpec): (a: Rec, b: Rec) => number {
+function sortComparator(sort: SortSpec, table: Table): (a: Rec, b: Rec) => number {
   return (a, b) => {
     for (let s: SortSpec | undefined = sort; s; s = s.next) {
-      const d = compareValues(a[s.attribute], b[s.attribute]);
+      const d = compareValues(table.valueOf(a, s.attribute), table.valueOf(b, s.attribute));
       if (d !== 0) return s.descending ? -d : d;
     }
     return 0;
@@ -222,7 +222,7 @@ export function* search(table: Table, tree: Condition | ConditionGroup | undefin
     const keys = tree ? candidates(table, tree) : null;
     if (!keys) {
       const all = table.scan(opts.reverse && !opts.sort);
-      return tree ? filter(all, (r) => matchTree(r, tree)) : all;
+      return tree ? filter(all, (r) => matchTree(table.withComputed(r), tree)) : all;
     }
     return (function* () {
       const seen = new Set<unknown>();
@@ -232,7 +232,7 @@ export function* search(table: Table, tree: Condition | ConditionGroup | undefin
         if (seen.has(id)) continue;
         seen.add(id);
         const rec = table.get(k);
-        if (rec && matchTree(rec, tree!)) {
+        if (rec && matchTree(table.withComputed(rec), tree!)) {
           if (opts.reverse && !opts.sort) ordered.push(rec); else yield rec;
         }
       }
@@ -240,7 +240,7 @@ export function* search(table: Table, tree: Condition | ConditionGroup | undefin
     })();
   };
   let it: Iterable<Rec> = source();
-  if (opts.sort) it = [...it].sort(sortComparator(opts.sort));
+  if (opts.sort) it = [...it].sort(sortComparator(opts.sort, table));
   let i = 0, n = 0;
   for (const rec of it) {
     if (i++ < offset) continue;

@@ -85,6 +85,10 @@ export function checkRecordTypes(def: TableDef, record: Record<string, unknown>)
   const problems: string[] = [];
   if (!def.schemaDefined) return problems;
   for (const a of def.attributes) {
+    if (a.computed !== undefined) {
+      if (record[a.attribute] !== undefined) problems.push(`Computed property ${a.attribute} may not be directly assigned a value`);
+      continue;
+    }
     const type = attributeTypeString(a);
     if (!type) continue;
     const v = record[a.attribute];

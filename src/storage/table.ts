@@ -1,6 +1,7 @@
 /** The read side of one table: its primary store and secondary indexes, as seen by the current thread. */
 import type { Database as LmdbDbi, RootDatabase } from 'lmdb';
 import type { AttributeDef, Key, Rec, TableDef } from './types.js';
+import { computedAttributes, type ComputeFn } from './computed.js';
 
 const STRUCTURES = Symbol.for('structures');
 
@@ -16,11 +17,14 @@ export class Table {
   readonly primary: LmdbDbi<Rec, Key>;
   readonly indexes = new Map<string, LmdbDbi<Key, any>>();
   private readonly attrs: Map<string, AttributeDef>;
+  /** Computed attributes (never stored): name -> function of the record. */
+  readonly computed: Map<string, ComputeFn>;
 
   constructor(env: RootDatabase, def: TableDef) {
     this.def = def;
     this.primary = env.openDB<Rec, Key>({ name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES });
     this.attrs = new Map(def.attributes.map((a) => [a.attribute, a]));
+    this.computed = computedAttributes(def);
     for (const a of def.attributes) {
       if (a.indexed && !a.is_primary_key) {
         this.indexes.set(a.attribute, env.openDB<Key, any>({ name: indexDbiName(def, a), dupSort: true, encoding: 'ordered-binary' }));
@@ -33,6 +37,20 @@ export class Table {
   attribute(name: string): AttributeDef | undefined { return this.attrs.get(name); }
   hasAttribute(name: string): boolean { return this.attrs.has(name); }
   attributeNames(): string[] { return this.def.attributes.map((a) => a.attribute); }
+
+  /** A property of a record, computed attributes included. */
+  valueOf(rec: Rec, attribute: string): unknown {
+    const f = this.computed.size ? this.computed.get(attribute) : undefined;
+    return f ? f(rec) : rec[attribute];
+  }
+
+  /** The record with its computed attributes filled in (the record itself when the table has none). */
+  withComputed(rec: Rec): Rec {
+    if (!this.computed.size) return rec;
+    const out: Rec = { ...rec };
+    for (const [name, f] of this.computed) out[name] = f(rec);
+    return out;
+  }
 
   get(id: Key): Rec | undefined {
     return this.primary.get(id);

@@ -14,6 +14,10 @@ export interface AttributeDef {
   elements?: string;
   /** Creation stamp; part of the index dbi name so a dropped and re-created attribute never sees old entries. */
   created?: number;
+  /** @computed: the `from` expression ('' = supplied by setComputedAttribute); the value is never stored. */
+  computed?: string;
+  /** @computed(version): a changed version rebuilds the index of an indexed computed attribute. */
+  computed_version?: number;
 }
 
 export interface TableDef {

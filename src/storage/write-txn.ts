@@ -35,8 +35,8 @@ export class WriteTxn {
     const prev = previous === undefined ? table.primary.get(id) : previous ?? undefined;
     table.primary.put(id, record);
     for (const [attr, dbi] of table.indexes) {
-      const oldKeys = prev ? indexKeys(prev[attr]) : [];
-      const newKeys = indexKeys(record[attr]);
+      const oldKeys = prev ? indexKeys(table.valueOf(prev, attr)) : [];
+      const newKeys = indexKeys(table.valueOf(record, attr));
       for (const k of oldKeys) if (!newKeys.includes(k)) dbi.remove(k, id);
       for (const k of newKeys) if (!oldKeys.includes(k)) dbi.put(k, id);
     }
@@ -48,7 +48,7 @@ export class WriteTxn {
     const prev = table.primary.get(id);
     if (prev === undefined) return false;
     table.primary.remove(id);
-    for (const [attr, dbi] of table.indexes) for (const k of indexKeys(prev[attr])) dbi.remove(k, id);
+    for (const [attr, dbi] of table.indexes) for (const k of indexKeys(table.valueOf(prev, attr))) dbi.remove(k, id);
     this.audit(table, 'delete', id, undefined);
     return true;
   }
@@ -93,7 +93,7 @@ export class WriteTxn {
     const dbi = next.indexes.get(attr.attribute);
     if (dbi) for (const rec of next.scan()) {
       const id = rec[def.primaryKey] as Key;
-      for (const k of indexKeys(rec[attr.attribute])) dbi.put(k, id);
+      for (const k of indexKeys(next.valueOf(rec, attr.attribute))) dbi.put(k, id);
     }
     return next;
   }

@@ -77,6 +77,7 @@ export class Supervisor {
   private pidFile = '';
   private applications: string[] = [];
   private jwtKeys: Promise<boolean> = Promise.resolve(false);
+  private restartChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SupervisorOptions) {}
 
@@ -381,17 +382,31 @@ export class Supervisor {
     });
   }
 
-  /** Rolling restart: each slot gets a new worker that is serving before the old one drains. */
-  async restartWorkers(): Promise<void> {
+  /**
+   * Rolling restart: each slot gets a new worker that is serving before the old one drains. The applications are
+   * read and their tables ensured again first, so a deployed or changed component is what the new workers load.
+   */
+  restartWorkers(): Promise<void> {
+    // one rolling restart at a time: two at once would spawn twice into the same slot
+    const next = this.restartChain.then(() => this.rollWorkers());
+    this.restartChain = next.catch(() => {});
+    return next;
+  }
+
+  private async rollWorkers(): Promise<void> {
+    if (this.slots.length && !this.stopping) this.applications = await this.ensureApplications();
+    const retiring: Promise<void>[] = [];
     for (const slot of this.slots) {
-      if (this.stopping) return;
+      if (this.stopping) break;
       const old = slot.worker;
       await this.spawn(slot);
       // Keep-alive clients of the old worker get `Connection: close` on their next response and move to the new
-      // one; closing their idle sockets at once races with a request already on its way (ECONNRESET).
+      // one; closing their idle sockets at once races with a request already on its way (ECONNRESET). The old
+      // worker lingers while the next slot is replaced, so a restart takes one linger, not one per slot.
       const net = this.loaded.config.operationsApi.network;
-      if (old) await this.retire(slot, old, Math.min(Math.max(net.keepAliveTimeout, this.loaded.config.http.keepAliveTimeout), 10_000));
+      if (old) retiring.push(this.retire(slot, old, Math.min(Math.max(net.keepAliveTimeout, this.loaded.config.http.keepAliveTimeout), 10_000)));
     }
+    await Promise.all(retiring);
   }
 
   /** Restart everything in this process (same pid): re-read config, rebind the same ports, new workers. */
