@@ -25,6 +25,7 @@ import type { CustomResource, ResourceMap, TableResource } from './resources.js'
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
 import { openApiDocument } from './openapi.js';
+import { handleGraphql } from './graphql.js';
 
 export interface RestDeps {
   storage: LmdbStorage;
@@ -419,6 +420,10 @@ export function createRestHandler(deps: RestDeps) {
         res.writeHead(200).end();
         return;
       }
+      // GraphQL negotiates its own types (application/graphql-response+json) and answers errors in its own shape
+      if (match?.resource.kind === 'graphql' && match.rest === '' && method !== 'OPTIONS' && method !== 'TRACE') {
+        return await handleGraphql(x, match.resource);
+      }
       x.format = negotiate(req.headers.accept);
       if (method === 'OPTIONS' || method === 'TRACE' || method === 'BREW') return await generalMethod(x, method);
       x.user = await authenticateRequest(req, { users: deps.users, config: deps.config, transport: deps.transport ?? 'http' });
@@ -433,6 +438,7 @@ export function createRestHandler(deps: RestDeps) {
         case 'conflict': throw weftError('REST_CONFLICTING_PATHS', '/' + resource.path);
         case 'table': return await handleTable(x, resource, rest);
         case 'custom': return await handleCustom(x, resource as CustomResource, rest);
+        case 'graphql': throw weftError('NOT_FOUND');
       }
     } catch (err) {
       sendError(x, err);

@@ -145,7 +145,7 @@ function resourcePaths(r: TableResource | CustomResource, schemaRef: Json | unde
 
 /** The OpenAPI document for the resources of one thread. */
 export function openApiDocument(resources: ResourceMap, storage: LmdbStorage, version: string): Json {
-  const all = resources.all().filter((r): r is TableResource | CustomResource => r.kind !== 'conflict');
+  const all = resources.all().filter((r): r is TableResource | CustomResource => r.kind === 'table' || r.kind === 'custom');
   const tablesOf = new Map<ExportedResource, Table>();
   const typeNames = new Map<string, string>();
   for (const r of all) {

@@ -146,6 +146,7 @@ export class WeftRuntime {
     for (const app of apps) {
       const dir = app.path;
       try {
+        if (app.config.graphql) map.add({ kind: 'graphql', path: 'graphql', tables: app.tables.filter((t) => t.export).map((t) => ({ database: t.database, table: t.table, typeName: t.typeName })) });
         if (!app.config.rest) continue;
         for (const t of app.tables) {
           if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });
