@@ -11,6 +11,10 @@ export interface ApplicationConfig {
   rest: boolean;
   graphqlSchema: string[] | null;
   jsResource: string[] | null;
+  /** `graphql: true`: the app's exported tables are queryable at /graphql (spec §4.10). */
+  graphql: boolean;
+  /** The roles plugin's files (default `roles.yaml`), or null when a config.yaml leaves it out (spec §5.2). */
+  roles: string[] | null;
 }
 
 export interface Application {
@@ -22,7 +26,7 @@ export interface Application {
   resourceFiles: string[];
 }
 
-const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js'] };
+const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js'], graphql: false, roles: ['roles.yaml'] };
 
 function filesOption(v: unknown): string[] | null {
   if (v === undefined || v === null || v === false) return null;
@@ -49,6 +53,8 @@ export function readApplicationConfig(dir: string): ApplicationConfig {
     rest: r.rest !== undefined && r.rest !== null && r.rest !== false,
     graphqlSchema: r.graphqlSchema === undefined ? null : filesOption(r.graphqlSchema) ?? null,
     jsResource: r.jsResource === undefined ? null : filesOption(r.jsResource) ?? null,
+    graphql: r.graphql !== undefined && r.graphql !== null && r.graphql !== false,
+    roles: r.roles === undefined ? null : filesOption(r.roles === true ? { files: 'roles.yaml' } : r.roles) ?? null,
   };
 }
 

@@ -7,3 +7,4 @@ export { readApplication, readApplicationConfig, componentFolders, globToRegExp,
 export { parseSchema, SchemaError, SCALARS, type TableSpec, type AttributeSpec, type ExportSpec, type RelationshipSpec } from './schema.js';
 export { ensureTables, type EnsureResult } from './ensure.js';
 export { checkProject, projectPath, listComponents, readComponentFile, writeComponentFile, dropComponent, packageComponent, deployComponent } from './files.js';
+export { readRoles, ensureRoles, permissionFromYaml, type RoleSpec, type EnsureRolesResult } from './roles.js';

@@ -154,6 +154,7 @@ export const registry = {
   COMPONENT_LOAD: e(400, (project: string, detail: string) => `Component ${project} failed to load: ${detail}`),
   COMPONENT_EXISTS: e(400, (project: string) => `Project already exists: ${project}`),
   REST_RELATION_UNAVAILABLE: e(500, (attr: string) => `The relationship ${attr} can not be resolved here`),
+  OPENAPI_FORBIDDEN: e(403, () => 'Forbidden'),
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof registry;

@@ -12,7 +12,7 @@ import {
   checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
   type Table, type WriteTxn,
 } from '../storage/index.js';
-import { authenticateRequest, type Transport, type User, type UserStore } from '../auth/index.js';
+import { authenticateRequest, isSuperUser, type Transport, type User, type UserStore } from '../auth/index.js';
 import type { WeftConfig } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { authorizeRest, checkTableAccess, keepUnupdatable, narrowRecord, narrowSelect, queryAttributes, readableSet } from './access.js';
@@ -24,6 +24,8 @@ import { cachedGet, isCaching, parseCacheControl } from './caching.js';
 import type { CustomResource, ResourceMap, TableResource } from './resources.js';
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
+import { openApiDocument } from './openapi.js';
+import { handleGraphql } from './graphql.js';
 
 export interface RestDeps {
   storage: LmdbStorage;
@@ -35,6 +37,8 @@ export interface RestDeps {
   notFound: (req: IncomingMessage, res: ServerResponse) => void;
   /** 'https' on the secure application port (cookies and request info depend on it). */
   transport?: Transport;
+  /** Server version, for the OpenAPI document. */
+  version?: string;
 }
 
 export const ALLOW_ALL = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, QUERY, COPY, MOVE';
@@ -400,8 +404,9 @@ export function createRestHandler(deps: RestDeps) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
-    const match = deps.resources.match(pathname);
-    if (!match) return deps.notFound(req, res);
+    const openapi = pathname === '/openapi' && (req.method === 'GET' || req.method === 'HEAD');
+    const match = openapi ? undefined : deps.resources.match(pathname);
+    if (!match && !openapi) return deps.notFound(req, res);
     const x: Exchange = {
       req, res, deps, started: performance.now(), format: 'json', user: null, requestId: randomUUID(), search: q < 0 ? '' : url.slice(q + 1),
     };
@@ -415,14 +420,25 @@ export function createRestHandler(deps: RestDeps) {
         res.writeHead(200).end();
         return;
       }
+      // GraphQL negotiates its own types (application/graphql-response+json) and answers errors in its own shape
+      if (match?.resource.kind === 'graphql' && match.rest === '' && method !== 'OPTIONS' && method !== 'TRACE') {
+        return await handleGraphql(x, match.resource);
+      }
       x.format = negotiate(req.headers.accept);
       if (method === 'OPTIONS' || method === 'TRACE' || method === 'BREW') return await generalMethod(x, method);
       x.user = await authenticateRequest(req, { users: deps.users, config: deps.config, transport: deps.transport ?? 'http' });
-      const { resource, rest } = match;
+      if (openapi) {
+        if (!x.user) throw weftError('MUST_LOGIN');
+        if (!isSuperUser(x.user)) throw weftError('OPENAPI_FORBIDDEN');
+        x.format = 'json';
+        return await send(x, 200, openApiDocument(deps.resources, deps.storage, deps.version ?? '0.0.0'));
+      }
+      const { resource, rest } = match!;
       switch (resource.kind) {
         case 'conflict': throw weftError('REST_CONFLICTING_PATHS', '/' + resource.path);
         case 'table': return await handleTable(x, resource, rest);
         case 'custom': return await handleCustom(x, resource as CustomResource, rest);
+        case 'graphql': throw weftError('NOT_FOUND');
       }
     } catch (err) {
       sendError(x, err);

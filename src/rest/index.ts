@@ -10,3 +10,5 @@ export { tableQuery } from './query.js';
 export { checkTableAccess, type TableAction } from './access.js';
 export { Resource, RequestTarget, type ResourceContext } from './resource.js';
 export { tables, databases, setTables, type TableRef } from './tables.js';
+export { openApiDocument, createOpenApiHandler, type OpenApiDeps } from './openapi.js';
+export { buildGraphqlSchema, type GraphqlResource, type GraphqlTable } from './graphql.js';

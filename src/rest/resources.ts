@@ -3,6 +3,8 @@
  * (spec §4.1). Matching is case-sensitive and picks the longest registered prefix by path segment; two different
  * resources on one path make that path answer 500 `Conflicting paths for <path>`.
  */
+import type { GraphqlResource } from './graphql.js';
+
 export interface TableResource {
   kind: 'table';
   /** Export name = the URL path without the leading slash ('' = the application root). */
@@ -22,7 +24,7 @@ export interface CustomResource {
 
 export interface ConflictResource { kind: 'conflict'; path: string }
 
-export type ExportedResource = TableResource | CustomResource | ConflictResource;
+export type ExportedResource = TableResource | CustomResource | GraphqlResource | ConflictResource;
 
 function same(a: ExportedResource, b: ExportedResource): boolean {
   if (a.kind === 'table' && b.kind === 'table') return a.database === b.database && a.table === b.table;
@@ -35,6 +37,11 @@ export class ResourceMap {
 
   add(r: ExportedResource): void {
     const prev = this.byPath.get(r.path);
+    // several applications with `graphql: true` share one /graphql endpoint over all their tables
+    if (prev?.kind === 'graphql' && r.kind === 'graphql') {
+      this.byPath.set(r.path, { ...prev, tables: [...prev.tables, ...r.tables] });
+      return;
+    }
     if (prev && !same(prev, r)) this.byPath.set(r.path, { kind: 'conflict', path: r.path });
     else this.byPath.set(r.path, r);
   }

@@ -18,7 +18,7 @@ import { createOperationsHandler } from './operations-server.js';
 import { listenShared } from './listen.js';
 import { secureContextOptions } from './tls.js';
 import { readApplication } from '../components/index.js';
-import { createRestHandler, ResourceMap, setTables } from '../rest/index.js';
+import { createOpenApiHandler, createRestHandler, ResourceMap, setTables } from '../rest/index.js';
 import { pathToFileURL } from 'node:url';
 
 const RESOURCE_METHODS = ['get', 'put', 'patch', 'post', 'delete'];
@@ -146,6 +146,7 @@ export class WeftRuntime {
     for (const app of apps) {
       const dir = app.path;
       try {
+        if (app.config.graphql) map.add({ kind: 'graphql', path: 'graphql', tables: app.tables.filter((t) => t.export).map((t) => ({ database: t.database, table: t.table, typeName: t.typeName })) });
         if (!app.config.rest) continue;
         for (const t of app.tables) {
           if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });
@@ -173,13 +174,18 @@ export class WeftRuntime {
     const { config } = this.opts;
     const resources = await this.loadResources();
     const restFor = (transport: 'http' | 'https') => createRestHandler({
-      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound, transport,
+      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound, transport, version: this.opts.version,
     });
     const rest = restFor('http');
     const opsNet = config.operationsApi.network;
     const appNet = { keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, timeout: config.http.timeout };
-    const opsHandler = (transport: 'http' | 'https' | 'unix', fallback?: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createOperationsHandler({ services: this.services, users: this.users, logger: this.logger, transport, fallback, testHooks: this.opts.testHooks });
+    const opsHandler = (transport: 'http' | 'https' | 'unix', fallback?: (req: IncomingMessage, res: ServerResponse) => void) => {
+      const handler = createOperationsHandler({ services: this.services, users: this.users, logger: this.logger, transport, fallback, testHooks: this.opts.testHooks });
+      // the operations port describes the REST resources too (spec §4.9)
+      const openapi = createOpenApiHandler({ storage: this.storage, users: this.users, config, resources, version: this.opts.version, transport });
+      return (req: IncomingMessage, res: ServerResponse) =>
+        (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/api/openapi/rest' ? openapi(req, res) : handler(req, res));
+    };
     const ops = this.opts.listeners.find((l) => l.name === 'operations');
     const app = this.opts.listeners.find((l) => l.name === 'http');
     const shared = ops && app && ops.port === app.port && ops.host === app.host;

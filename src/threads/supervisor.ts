@@ -16,7 +16,7 @@ import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
 import type { PoolTask } from '../pool/index.js';
 import type { ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import { threadInfoOf } from './thread-info.js';
-import { componentFolders, ensureTables, readApplication } from '../components/index.js';
+import { componentFolders, ensureRoles, ensureTables, readApplication, readRoles } from '../components/index.js';
 
 export interface SupervisorOptions extends ConfigSources {
   version: string;
@@ -194,6 +194,10 @@ export class Supervisor {
         if (app.resourceFiles.length) linkPackage(app.path);
         const res = await ensureTables(this.mainRuntime!.storage, app.tables, config.logging.auditLog);
         for (const w of res.warnings) logger.warn(w);
+        // roles.yaml (spec §5.2): after the tables, so role permissions can name them
+        const roles = await ensureRoles(this.mainRuntime!.storage, this.mainRuntime!.users, readRoles(app));
+        for (const e of roles.errors) { logger.error(e); this.print(`Error loading roles of ${dir}: ${e}`); }
+        if (roles.created.length || roles.updated.length) this.broadcast({ type: 'auth-changed' });
         loaded.push(app.path);
       } catch (err) {
         logger.error({ err, application: dir }, 'application failed to load');
