@@ -185,7 +185,7 @@ function parseTarget(rest: string, x: Exchange, table: Table): Target {
 }
 
 /** A path id coerced by the primary key's declared type (untyped -> auto-cast: `/T/42` is the number 42). */
-function coerceId(table: Table, text: string): Key {
+export function coerceId(table: Table, text: string): Key {
   const pk = table.primaryKey;
   const v = coerceText(text, scalarType(table.attribute(pk)), pk, true);
   const id = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' ? v : text;
