@@ -95,3 +95,50 @@ test('writes inside transaction() and inside a request commit together, and a th
     fs.rmSync(app, { recursive: true, force: true });
   }
 });
+
+test('a resources.ts file is transpiled at load: typed classes, enums and type imports work', async () => {
+  const app = makeApp({
+    'resources.ts': `
+import { Resource, tables } from 'weftdb';
+import type { ResourceContext } from 'weftdb';
+
+enum Mood { Happy = 'happy', Sleepy = 'sleepy' }
+interface Summary { count: number; mood: Mood }
+
+export class Summary2 extends Resource {
+  allowRead(): boolean { return true; }
+  async get(): Promise<Summary> {
+    let count: number = 0;
+    for await (const _dog of tables.Dog.search('')) count++;
+    const ctx: ResourceContext = this.getContext();
+    return { count, mood: ctx.user ? Mood.Happy : Mood.Sleepy };
+  }
+}
+`,
+  });
+  const server = await startServer({ app });
+  try {
+    await server.rest('PUT', '/Dog/a', { body: { name: 'A', age: 1 } });
+    const got = await server.rest('GET', '/Summary2/');
+    assert.equal(got.status, 200, got.text);
+    assert.deepEqual(got.json, { count: 1, mood: 'happy' });
+    assert.equal((await server.rest('GET', '/Summary2/', { auth: null })).json.mood, 'sleepy');
+  } finally {
+    await server.stop();
+    server.cleanup();
+    fs.rmSync(app, { recursive: true, force: true });
+  }
+});
+
+test('a resources.ts with a syntax error leaves the tables served', async () => {
+  const app = makeApp({ 'resources.ts': 'export class Broken extends { get(): number {' });
+  const server = await startServer({ app });
+  try {
+    assert.equal((await server.rest('PUT', '/Dog/a', { body: { name: 'A', age: 1 } })).status, 204);
+    assert.equal((await server.rest('GET', '/Broken/')).status, 404);
+  } finally {
+    await server.stop();
+    server.cleanup();
+    fs.rmSync(app, { recursive: true, force: true });
+  }
+});
