@@ -16,6 +16,7 @@ import { projector, tableQuery } from './query.js';
 import { setRelations, type RelationDecl } from './joins.js';
 import { checkTableAccess } from './access.js';
 import { activeTransaction, setTransactionStorage } from './transaction.js';
+import { expired, freshFilter, startExpirationSweeps } from './expiration.js';
 import { cachedGet, clearSources, invalidate, isCaching, parseCacheControl, setSource, type CacheOptions } from './caching.js';
 
 export const tables: Record<string, any> = {};
@@ -58,7 +59,9 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
   const read = (id: Key, context: Ctx): Rec | undefined => {
     const w = activeTransaction(context)?.written(ref.database, ref.table, id);
     if (w !== undefined) return w ?? undefined;
-    return open().get(id);
+    const t = open();
+    const rec = t.get(id);
+    return rec && expired(t, rec) ? undefined : rec;
   };
   /**
    * One write of record `id`: `build(prev)` gives the new record (null = delete). Inside a transaction it is queued
@@ -152,12 +155,12 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
         const env = { storage };
         const tq = tableQuery(t, parseQuery(query), env);
         const project = projector(t, tq.select, env);
-        for (const rec of search(t, tq.tree, tq.options)) yield project(rec) as Rec;
+        for (const rec of search(t, tq.tree, { ...tq.options, filter: freshFilter(t) })) yield project(rec) as Rec;
         return;
       }
       const conditions = Array.isArray(query) ? query : query.conditions;
       const tree = conditions?.length ? { operator: query.operator ?? 'and', conditions } : undefined;
-      yield* search(t, tree as any, { limit: query.limit, offset: query.offset });
+      yield* search(t, tree as any, { limit: query.limit, offset: query.offset, filter: freshFilter(t) });
     }
     /** Supply the function of a `@computed` attribute declared without `from` (spec §5.3). */
     static setComputedAttribute(name: string, fn: (record: Rec) => unknown): void {
@@ -213,6 +216,7 @@ export function setTables(storage: LmdbStorage, refs: TableRef[]): void {
   for (const k of Object.keys(databases)) delete databases[k];
   setRelations(refs);
   setTransactionStorage(storage);
+  startExpirationSweeps(storage, refs);
   clearSources();
   for (const ref of refs) {
     const cls = tableClass(storage, ref);
