@@ -35,7 +35,7 @@ export class Transfer extends Resource {
 export class RequestTxn extends Resource {
   // writes joined to the request's transaction through the context; a throw after them refuses the request
   async put(data) {
-    await tables.Dog.put(this.getId(), { name: data.name, age: 3 }, this.getContext());
+    await tables.Dog.put(this.getId(), { name: data.name, age: 3, user: 'u', headers: 'h' }, this.getContext());
     await tables.Dog.put(this.getId() + '-2', { name: data.name, age: 4 }, this);
     if (data.fail) { const e = new Error('refused'); e.statusCode = 409; throw e; }
     return { ok: true };
@@ -87,7 +87,9 @@ test('writes inside transaction() and inside a request commit together, and a th
     assert.equal((await server.rest('GET', '/Dog/r1')).status, 404, 'request transaction rolled back');
     assert.equal((await server.rest('GET', '/Dog/r1-2')).status, 404, 'request transaction rolled back');
     assert.equal((await server.rest('PUT', '/RequestTxn/r1', { body: { name: 'Y' } })).status, 200);
-    assert.equal((await server.rest('GET', '/Dog/r1')).json.name, 'Y');
+    const r1 = (await server.rest('GET', '/Dog/r1')).json;
+    assert.equal(r1.name, 'Y');
+    assert.equal(r1.user, 'u', 'a record with context-like fields is still a record');
     assert.equal((await server.rest('GET', '/Dog/r1-2')).json.age, 4);
   } finally {
     await server.stop();

@@ -52,6 +52,10 @@ export class ResourceMap {
         return;
       }
     }
+    if (prev?.kind === 'custom' && r.kind === 'table') {
+      const ref = tableRefOf(prev.cls);
+      if (ref && ref.database === r.database && ref.table === r.table) return;
+    }
     if (prev && !same(prev, r)) this.byPath.set(r.path, { kind: 'conflict', path: r.path });
     else this.byPath.set(r.path, r);
   }

@@ -41,9 +41,6 @@ export function isBaseTableClass(cls: unknown): boolean {
 
 type Ctx = { headers?: { get(name: string): string | undefined }; user?: { username?: string } | null; transaction?: unknown } | undefined;
 
-const isContext = (v: unknown): boolean =>
-  !!v && typeof v === 'object' && ('user' in v || 'transaction' in v || 'headers' in v || 'method' in v);
-
 function tableClass(storage: LmdbStorage, ref: TableRef) {
   const open = (): Table => {
     const t = storage.database(ref.database)?.table(ref.table);
@@ -117,7 +114,8 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     }
     /** put(id, record, context?) or put(record, context?) with the key inside. */
     static async put(idOrRecord: Key | Rec, maybeRecord?: Rec | Ctx, maybeContext?: Ctx): Promise<void> {
-      const byRecord = maybeRecord === undefined || isContext(maybeRecord);
+      // put(record, context?) when the first argument is a record; keys are scalars or arrays (composite)
+      const byRecord = !!idOrRecord && typeof idOrRecord === 'object' && !Array.isArray(idOrRecord);
       const context = (byRecord ? maybeRecord : maybeContext) as Ctx;
       const given: Rec = { ...((byRecord ? idOrRecord : maybeRecord) as Rec) };
       const id = (byRecord ? given[open().primaryKey] : idOrRecord) as Key;
