@@ -5,4 +5,4 @@ export { loadConfig, DEFAULT_CONFIG, type WeftConfig } from './config/index.js';
 export { LmdbStorage } from './storage/index.js';
 export { WeftError, weftError, type ErrorCode } from './errors/index.js';
 // The Resource API applications import (`import { Resource, tables } from 'weftdb'`, spec §5.3).
-export { Resource, RequestTarget, tables, databases, type ResourceContext } from './rest/index.js';
+export { Resource, RequestTarget, tables, databases, transaction, Transaction, type ResourceContext } from './rest/index.js';

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { parseSchema, type TableSpec } from './schema.js';
+import { importableResourceFile } from './typescript.js';
 
 export interface ApplicationConfig {
   rest: boolean;
@@ -22,11 +23,11 @@ export interface Application {
   path: string;
   config: ApplicationConfig;
   tables: TableSpec[];
-  /** Files matched by jsResource, absolute. */
+  /** Files matched by jsResource, absolute (a .ts file is replaced by its transpiled sibling, typescript.ts). */
   resourceFiles: string[];
 }
 
-const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js'], graphql: false, roles: ['roles.yaml'] };
+const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'] };
 
 function filesOption(v: unknown): string[] | null {
   if (v === undefined || v === null || v === false) return null;
@@ -106,7 +107,7 @@ export function readApplication(dir: string, warn: (msg: string) => void = () =>
     if (seen.has(key)) throw new Error(`Table ${key} is declared twice (${seen.get(key)!.typeName} and ${t.typeName})`);
     seen.set(key, t);
   }
-  return { name: path.basename(abs), path: abs, config, tables, resourceFiles: matchFiles(abs, config.jsResource ?? []) };
+  return { name: path.basename(abs), path: abs, config, tables, resourceFiles: matchFiles(abs, config.jsResource ?? []).map(importableResourceFile) };
 }
 
 /** Application folders under componentsRoot (each subfolder with a config.yaml, schema or resources file). */
@@ -115,6 +116,6 @@ export function componentFolders(componentsRoot: string): string[] {
   return fs.readdirSync(componentsRoot, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
     .map((e) => path.join(componentsRoot, e.name))
-    .filter((d) => ['config.yaml', 'schema.graphql', 'resources.js'].some((f) => fs.existsSync(path.join(d, f))))
+    .filter((d) => ['config.yaml', 'schema.graphql', 'resources.js', 'resources.ts'].some((f) => fs.existsSync(path.join(d, f))))
     .sort();
 }

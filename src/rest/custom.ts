@@ -5,9 +5,11 @@
  */
 import { weftError } from '../errors/index.js';
 import type { Exchange } from './handler.js';
-import { generalMethod, readAnyBody, send } from './handler.js';
+import { coerceId, generalMethod, readAnyBody, send } from './handler.js';
 import type { CustomResource } from './resources.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
+import { LOAD_RECORD, tableRefOf } from './tables.js';
+import { transaction } from './transaction.js';
 
 const METHODS: Record<string, { name: string; allow: 'allowRead' | 'allowUpdate' | 'allowCreate' | 'allowDelete'; body: boolean }> = {
   GET: { name: 'get', allow: 'allowRead', body: false },
@@ -36,8 +38,13 @@ export async function handleCustom(x: Exchange, r: CustomResource, rest: string)
   const m = METHODS[method];
   if (!m) return generalMethod(x, method);
   const idText = rest === '' || rest === '/' ? null : rest.slice(1);
-  let id: string | null = null;
+  let id: any = null;
   try { id = idText === null ? null : decodeURIComponent(idText); } catch { throw weftError('VALIDATION', `Invalid URL encoding in '${idText}'`); }
+  // a subclass of a table class: the id is typed like the table's primary key
+  const ref = tableRefOf(r.cls);
+  const table = ref ? x.deps.storage.database(ref.database)?.table(ref.table) : undefined;
+  if (ref && !table) throw weftError('NOT_FOUND');
+  if (table && id !== null) id = coerceId(table, id);
   const target = new RequestTarget((x.req.url ?? '/').split('?')[0]!, x.search, id);
   const responseHeaders = new Map<string, string>();
   const context: ResourceContext = {
@@ -57,9 +64,17 @@ export async function handleCustom(x: Exchange, r: CustomResource, rest: string)
     const ok = await instance[m.allow](x.user, m.body ? data : target, context);
     if (!ok) throw weftError(x.user ? 'REST_UNAUTHORIZED' : 'MUST_LOGIN');
   }
-  let result = v2
-    ? await (m.body ? instance[m.name](target, data) : instance[m.name](target))
-    : await (m.body ? instance[m.name](data, target) : instance[m.name](target));
+  // one request = one transaction (spec §3.9, §5.3): table calls passing this context (or made while the method
+  // runs) join it, and it commits before the response goes out
+  let result = await transaction(context, async () => {
+    // V1 on a table subclass: the record is loaded into the instance before the method runs
+    if (table && !v2 && id !== null && typeof instance[LOAD_RECORD] === 'function') instance[LOAD_RECORD](await cls.get(id, context));
+    let out = v2
+      ? await (m.body ? instance[m.name](target, data) : instance[m.name](target))
+      : await (m.body ? instance[m.name](data, target) : instance[m.name](target));
+    if (out && typeof out === 'object' && typeof out[Symbol.asyncIterator] === 'function') out = await collect(out);
+    return out;
+  });
   const headers: Record<string, string> = Object.fromEntries(responseHeaders);
   let status = 200;
   if (result && typeof result === 'object' && !Array.isArray(result) && ('status' in result) && ('data' in result || 'body' in result || 'headers' in result)) {

@@ -26,6 +26,7 @@ import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.
 import { handleCustom } from './custom.js';
 import { openApiDocument } from './openapi.js';
 import { handleGraphql } from './graphql.js';
+import { expired, freshFilter } from './expiration.js';
 
 export interface RestDeps {
   storage: LmdbStorage;
@@ -185,7 +186,7 @@ function parseTarget(rest: string, x: Exchange, table: Table): Target {
 }
 
 /** A path id coerced by the primary key's declared type (untyped -> auto-cast: `/T/42` is the number 42). */
-function coerceId(table: Table, text: string): Key {
+export function coerceId(table: Table, text: string): Key {
   const pk = table.primaryKey;
   const v = coerceText(text, scalarType(table.attribute(pk)), pk, true);
   const id = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' ? v : text;
@@ -291,7 +292,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         authorizeRest(x.user, database, table, 'read', queryAttributes(tq));
         narrowSelect(tq, readable);
         const project = projector(table, tq.select, joinEnv(x));
-        const results = search(table, tq.tree, tq.options);
+        const results = search(table, tq.tree, { ...tq.options, filter: freshFilter(table) });
         const columns = csvColumnsFor(table, tq.select).filter((c) => !readable || readable.has(c) || c.startsWith('$'));
         return send(x, 200, (function* () { for (const rec of results) yield project(narrowRecord(rec, readable)); })(), {}, columns);
       }
@@ -304,7 +305,10 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         found = got.record;
         if (got.miss) x.timingSuffix = ', miss';
         if (got.age !== undefined) cacheHeaders.Age = String(got.age);
-      } else found = table.get(id);
+      } else {
+        found = table.get(id);
+        if (found && expired(table, found)) found = undefined;
+      }
       if (found === undefined) return send(x, 404, undefined, cacheHeaders);
       // the property was authorised above; computed properties are evaluated over the whole stored record
       if (target.property) return send(x, 200, table.valueOf(found, target.property) ?? null);

@@ -10,5 +10,6 @@ export { tableQuery } from './query.js';
 export { checkTableAccess, type TableAction } from './access.js';
 export { Resource, RequestTarget, type ResourceContext } from './resource.js';
 export { tables, databases, setTables, type TableRef } from './tables.js';
+export { transaction, Transaction } from './transaction.js';
 export { openApiDocument, createOpenApiHandler, type OpenApiDeps } from './openapi.js';
 export { buildGraphqlSchema, type GraphqlResource, type GraphqlTable } from './graphql.js';

@@ -12,6 +12,8 @@ export interface ResourceContext {
   headers: { get(name: string): string | undefined };
   responseHeaders: Map<string, string> & { set(name: string, value: string): unknown };
   data?: unknown;
+  /** The request's transaction while its resource method runs (spec §5.3). */
+  transaction?: unknown;
 }
 
 /** The parsed target of a request: the query parameters plus the path id. */

@@ -4,6 +4,7 @@
  * resources on one path make that path answer 500 `Conflicting paths for <path>`.
  */
 import type { GraphqlResource } from './graphql.js';
+import { isBaseTableClass, tableRefOf } from './tables.js';
 
 export interface TableResource {
   kind: 'table';
@@ -41,6 +42,19 @@ export class ResourceMap {
     if (prev?.kind === 'graphql' && r.kind === 'graphql') {
       this.byPath.set(r.path, { ...prev, tables: [...prev.tables, ...r.tables] });
       return;
+    }
+    // an exported subclass of a table class (`class Dog extends tables.Dog`) replaces that table's default REST
+    // resource; re-exporting the generated class itself changes nothing
+    if (prev?.kind === 'table' && r.kind === 'custom') {
+      const ref = tableRefOf(r.cls);
+      if (ref && ref.database === prev.database && ref.table === prev.table) {
+        if (!isBaseTableClass(r.cls)) this.byPath.set(r.path, r);
+        return;
+      }
+    }
+    if (prev?.kind === 'custom' && r.kind === 'table') {
+      const ref = tableRefOf(prev.cls);
+      if (ref && ref.database === r.database && ref.table === r.table) return;
     }
     if (prev && !same(prev, r)) this.byPath.set(r.path, { kind: 'conflict', path: r.path });
     else this.byPath.set(r.path, r);

@@ -1,7 +1,8 @@
 /**
  * `tables`: the table classes applications import from 'weftdb' (spec §5.3), a basic subset of the Resource API
- * statics (get, put, patch, delete, create, search, getRecordCount) over storage. Each call is its own
- * transaction (joining the caller's transaction is not built yet).
+ * statics (get, put, patch, delete, create, search, getRecordCount) over storage, and the V1 instance methods an
+ * application's subclass reaches with `super`. A call joins the active transaction (transaction.ts) when there is
+ * one, else it is its own transaction.
  *
  * Module-level state on purpose: applications import `tables` as a singleton, exactly like Harper's global, and
  * every serving thread fills it (setTables) before it loads the applications' resources.js files. Two runtimes in
@@ -13,6 +14,9 @@ import { Resource } from './resource.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery } from './query.js';
 import { setRelations, type RelationDecl } from './joins.js';
+import { checkTableAccess } from './access.js';
+import { activeTransaction, setTransactionStorage } from './transaction.js';
+import { expired, freshFilter, startExpirationSweeps } from './expiration.js';
 import { cachedGet, clearSources, invalidate, isCaching, parseCacheControl, setSource, type CacheOptions } from './caching.js';
 
 export const tables: Record<string, any> = {};
@@ -20,32 +24,83 @@ export const databases: Record<string, Record<string, any>> = {};
 
 export type TableRef = RelationDecl;
 
+/** Marks table classes (inherited by subclasses): the table a class, or the class it extends, stands for. */
+export const TABLE_REF = Symbol('weft.tableRef');
+/** Loads the record into a V1 instance before its method runs (spec §5.3). */
+export const LOAD_RECORD = Symbol('weft.loadRecord');
+
+/** The table behind a table class or a subclass of one. */
+export function tableRefOf(cls: unknown): TableRef | undefined {
+  return typeof cls === 'function' ? (cls as any)[TABLE_REF] : undefined;
+}
+
+/** True for the generated class itself (not an application's subclass). */
+export function isBaseTableClass(cls: unknown): boolean {
+  return typeof cls === 'function' && Object.hasOwn(cls, TABLE_REF);
+}
+
+type Ctx = { headers?: { get(name: string): string | undefined }; user?: { username?: string } | null; transaction?: unknown } | undefined;
+
 function tableClass(storage: LmdbStorage, ref: TableRef) {
   const open = (): Table => {
     const t = storage.database(ref.database)?.table(ref.table);
     if (!t) throw weftError('TABLE_NOT_FOUND', ref.database, ref.table);
     return t;
   };
-  const write = async (fn: (t: Table, txn: any) => unknown) => {
-    const db = storage.database(ref.database);
-    if (!db) throw weftError('DATABASE_NOT_FOUND', ref.database);
-    return (await db.transact((txn) => fn(txn.table(ref.table) ?? open(), txn))).result;
+  const db = () => {
+    const d = storage.database(ref.database);
+    if (!d) throw weftError('DATABASE_NOT_FOUND', ref.database);
+    return d;
+  };
+  /** Read by id, seeing the writes of the active transaction. */
+  const read = (id: Key, context: Ctx): Rec | undefined => {
+    const w = activeTransaction(context)?.written(ref.database, ref.table, id);
+    if (w !== undefined) return w ?? undefined;
+    const t = open();
+    const rec = t.get(id);
+    return rec && expired(t, rec) ? undefined : rec;
+  };
+  /**
+   * One write of record `id`: `build(prev)` gives the new record (null = delete). Inside a transaction it is queued
+   * (and re-evaluated against the committed state at commit); otherwise it is its own storage transaction.
+   */
+  const writeOne = async (id: Key, context: Ctx, kind: 'put' | 'patch' | 'insert', build: (t: Table, prev: Rec | undefined) => Rec | null): Promise<void> => {
+    const apply = (txn: any) => {
+      const t = txn.table(ref.table) ?? open();
+      const prev = txn.get(t, id);
+      const rec = build(t, prev);
+      if (rec === null) { txn.remove(t, id); return; }
+      txn.stampTimes(t, rec, prev);
+      txn.put(t, id, rec, kind, prev ?? null);
+    };
+    const txn = activeTransaction(context);
+    if (txn) {
+      // validate now so the caller gets the error at the call, not at commit
+      const preview = build(open(), read(id, context));
+      txn.queue(ref.database, ref.table, id, preview, apply);
+      return;
+    }
+    await db().transact(apply, context?.user?.username ?? undefined);
   };
   const checked = (t: Table, record: Rec): Rec => {
     const problems = checkRecordTypes(t.def, record);
     if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
     return record;
   };
+  const allowed = (user: any, action: 'read' | 'insert' | 'update' | 'delete'): boolean => {
+    try { checkTableAccess(user, ref.database, ref.table, action); return true; } catch { return false; }
+  };
   return class extends Resource {
+    static readonly [TABLE_REF] = ref;
     static readonly tableName = ref.table;
     static readonly databaseName = ref.database;
     static get primaryKey(): string { return open().primaryKey; }
     static get attributes() { return open().def.attributes; }
 
     /** On a caching table (sourcedFrom) a missing or stale record is loaded from the source. */
-    static async get(id: Key, context?: { headers?: { get(name: string): string | undefined } }): Promise<Rec | undefined> {
+    static async get(id: Key, context?: Ctx): Promise<Rec | undefined> {
       const t = open();
-      if (!isCaching(t)) return t.get(id);
+      if (!isCaching(t)) return read(id, context);
       return (await cachedGet(storage, t, id, parseCacheControl(context?.headers?.get('cache-control')), context)).record;
     }
     /** Make this table a cache of `source` (spec §5.4): a class with get() (V1 or V2) or an object with get(id). */
@@ -57,41 +112,36 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     static async invalidate(id: Key): Promise<void> {
       await invalidate(storage, open(), id);
     }
-    /** put(id, record) or put(record) with the key inside. */
-    static async put(idOrRecord: Key | Rec, maybeRecord?: Rec): Promise<void> {
-      await write((t, txn) => {
-        const record: Rec = { ...(maybeRecord ?? (idOrRecord as Rec)) };
-        const id = (maybeRecord ? idOrRecord : record[t.primaryKey]) as Key;
-        if (id === undefined || id === null) throw weftError('INVALID_PRIMARY_KEY_NULL');
-        record[t.primaryKey] = id;
-        const prev = txn.get(t, id);
-        checked(t, record);
-        txn.stampTimes(t, record, prev);
-        txn.put(t, id, record, 'put', prev ?? null);
-      });
+    /** put(id, record, context?) or put(record, context?) with the key inside. */
+    static async put(idOrRecord: Key | Rec, maybeRecord?: Rec | Ctx, maybeContext?: Ctx): Promise<void> {
+      // put(record, context?) when the first argument is a record; keys are scalars or arrays (composite)
+      const byRecord = !!idOrRecord && typeof idOrRecord === 'object' && !Array.isArray(idOrRecord);
+      const context = (byRecord ? maybeRecord : maybeContext) as Ctx;
+      const given: Rec = { ...((byRecord ? idOrRecord : maybeRecord) as Rec) };
+      const id = (byRecord ? given[open().primaryKey] : idOrRecord) as Key;
+      if (id === undefined || id === null) throw weftError('INVALID_PRIMARY_KEY_NULL');
+      await writeOne(id, context, 'put', (t) => checked(t, { ...given, [t.primaryKey]: id }));
     }
-    static async patch(id: Key, partial: Rec): Promise<void> {
-      await write((t, txn) => {
-        const prev = txn.get(t, id);
-        const record = checked(t, { ...(prev ?? {}), ...partial, [t.primaryKey]: id });
-        txn.stampTimes(t, record, prev);
-        txn.put(t, id, record, 'patch', prev ?? null);
-      });
+    static async patch(id: Key, partial: Rec, context?: Ctx): Promise<void> {
+      await writeOne(id, context, 'patch', (t, prev) => checked(t, { ...(prev ?? {}), ...partial, [t.primaryKey]: id }));
     }
-    static async delete(id: Key): Promise<boolean> {
-      return (await write((t, txn) => txn.remove(t, id))) as boolean;
+    static async delete(id: Key, context?: Ctx): Promise<boolean> {
+      const existed = read(id, context) !== undefined;
+      await writeOne(id, context, 'put', () => null);
+      return existed;
     }
     /** Create with a generated key (or the one in the record); returns the key. */
-    static async create(record: Rec): Promise<Key> {
-      return (await write((t, txn) => {
-        const given = record[t.primaryKey] as Key | undefined;
-        const id = given ?? txn.newId(t);
-        if (given !== undefined && txn.get(t, id) !== undefined) throw weftError('REST_RECORD_EXISTS');
-        const rec = checked(t, { ...record, [t.primaryKey]: id });
-        txn.stampTimes(t, rec, undefined);
-        txn.put(t, id, rec, 'insert', null);
-        return id;
-      })) as Key;
+    static async create(record: Rec, context?: Ctx): Promise<Key> {
+      const t = open();
+      const given = record[t.primaryKey] as Key | undefined;
+      // a generated id is reserved in its own small transaction: a rolled-back create only skips an id
+      const id = given ?? (await db().transact((txn) => txn.newId(txn.table(ref.table) ?? t))).result;
+      if (given !== undefined && read(id, context) !== undefined) throw weftError('REST_RECORD_EXISTS');
+      await writeOne(id, context, 'insert', (tt, prev) => {
+        if (given !== undefined && prev !== undefined && !activeTransaction(context)) throw weftError('REST_RECORD_EXISTS');
+        return checked(tt, { ...record, [tt.primaryKey]: id });
+      });
+      return id;
     }
     /**
      * Records matching a query: a REST query string (`'age=gt=3&sort(name)'`) or `{conditions, operator, limit,
@@ -103,12 +153,12 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
         const env = { storage };
         const tq = tableQuery(t, parseQuery(query), env);
         const project = projector(t, tq.select, env);
-        for (const rec of search(t, tq.tree, tq.options)) yield project(rec) as Rec;
+        for (const rec of search(t, tq.tree, { ...tq.options, filter: freshFilter(t) })) yield project(rec) as Rec;
         return;
       }
       const conditions = Array.isArray(query) ? query : query.conditions;
       const tree = conditions?.length ? { operator: query.operator ?? 'and', conditions } : undefined;
-      yield* search(t, tree as any, { limit: query.limit, offset: query.offset });
+      yield* search(t, tree as any, { limit: query.limit, offset: query.offset, filter: freshFilter(t) });
     }
     /** Supply the function of a `@computed` attribute declared without `from` (spec §5.3). */
     static setComputedAttribute(name: string, fn: (record: Rec) => unknown): void {
@@ -117,6 +167,44 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     static getRecordCount(): { recordCount: number } {
       return { recordCount: open().recordCount() };
     }
+
+    // ---- V1 instance behaviour (spec §5.3): what `super.get(query)` etc. reach in an application's subclass ----
+
+    #record: Rec | undefined;
+
+    /** Called before the method runs: the record becomes readable as properties of the instance. */
+    [LOAD_RECORD](record: Rec | undefined): void {
+      this.#record = record;
+      if (!record) return;
+      for (const [k, v] of Object.entries(record)) {
+        if (!(k in this)) Object.defineProperty(this, k, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+    }
+    /** The record (by id) or the matching records (collection) as the table's default GET answers them. */
+    get(query?: unknown): unknown {
+      const id = this.getId();
+      if (id === null) return (this.constructor as any).search(typeof query === 'string' ? query : String(query ?? ''));
+      return this.#record ? { ...this.#record } : undefined;
+    }
+    async put(data: Rec): Promise<void> {
+      await (this.constructor as any).put(this.getId(), data, this.getContext());
+    }
+    async patch(data: Rec): Promise<void> {
+      await (this.constructor as any).patch(this.getId(), data, this.getContext());
+    }
+    async post(data: Rec): Promise<unknown> {
+      const id = await (this.constructor as any).create(data ?? {}, this.getContext());
+      return { status: 201, headers: { Location: String(id) }, data: id };
+    }
+    async delete(): Promise<boolean> {
+      await (this.constructor as any).delete(this.getId(), this.getContext());
+      return true;
+    }
+    /** Tables use role permissions (spec §7.6) where the base Resource allows super users only. */
+    override allowRead(user: any): boolean { return allowed(user, 'read'); }
+    override allowUpdate(user: any): boolean { return allowed(user, 'update'); }
+    override allowCreate(user: any): boolean { return allowed(user, 'insert'); }
+    override allowDelete(user: any): boolean { return allowed(user, 'delete'); }
   };
 }
 
@@ -125,6 +213,8 @@ export function setTables(storage: LmdbStorage, refs: TableRef[]): void {
   for (const k of Object.keys(tables)) delete tables[k];
   for (const k of Object.keys(databases)) delete databases[k];
   setRelations(refs);
+  setTransactionStorage(storage);
+  startExpirationSweeps(storage, refs);
   clearSources();
   for (const ref of refs) {
     const cls = tableClass(storage, ref);

@@ -240,6 +240,7 @@ export function* search(table: Table, tree: Condition | ConditionGroup | undefin
     })();
   };
   let it: Iterable<Rec> = source();
+  if (opts.filter) it = filter(it, opts.filter);
   if (opts.sort) it = [...it].sort(sortComparator(opts.sort, table));
   let i = 0, n = 0;
   for (const rec of it) {

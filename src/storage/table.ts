@@ -12,6 +12,9 @@ export function indexDbiName(def: TableDef, attr: AttributeDef): string {
   return `i:${def.created}:${def.name}:${attr.created ?? 0}:${attr.attribute}`;
 }
 
+/** When each record of a table with `expiration` was last written: [table, id] -> transaction time (ms). */
+export const WRITTEN_STORE = '__written__';
+
 export class Table {
   readonly def: TableDef;
   readonly primary: LmdbDbi<Rec, Key>;
@@ -19,12 +22,15 @@ export class Table {
   private readonly attrs: Map<string, AttributeDef>;
   /** Computed attributes (never stored): name -> function of the record. */
   readonly computed: Map<string, ComputeFn>;
+  /** Write times, for tables with `expiration` (spec §3.8). */
+  readonly written: LmdbDbi<number, [string, Key]> | undefined;
 
   constructor(env: RootDatabase, def: TableDef) {
     this.def = def;
     this.primary = env.openDB<Rec, Key>({ name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES });
     this.attrs = new Map(def.attributes.map((a) => [a.attribute, a]));
     this.computed = computedAttributes(def);
+    if (def.expiration) this.written = env.openDB<number, [string, Key]>({ name: WRITTEN_STORE, encoding: 'msgpack' });
     for (const a of def.attributes) {
       if (a.indexed && !a.is_primary_key) {
         this.indexes.set(a.attribute, env.openDB<Key, any>({ name: indexDbiName(def, a), dupSort: true, encoding: 'ordered-binary' }));
@@ -54,6 +60,16 @@ export class Table {
 
   get(id: Key): Rec | undefined {
     return this.primary.get(id);
+  }
+
+  /**
+   * True when the table has `expiration` and the record was written longer ago than that (spec §3.8). A record
+   * without a write time (stored before expiration was set) counts as fresh; the sweep starts its clock.
+   */
+  isExpired(rec: Rec, now = Date.now()): boolean {
+    if (!this.def.expiration || !this.written) return false;
+    const t = this.written.get([this.def.name, rec[this.def.primaryKey] as Key]);
+    return t !== undefined && t + this.def.expiration * 1000 <= now;
   }
 
   /** Every record in primary-key order. */

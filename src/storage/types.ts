@@ -51,6 +51,8 @@ export interface SearchOptions {
   sort?: SortSpec;
   /** Reverse the natural order (search_by_value `desc`). */
   reverse?: boolean;
+  /** Drop records for which this is false before offset and limit count them (e.g. expired records). */
+  filter?: (rec: Rec) => boolean;
 }
 
 export type WriteKind = 'insert' | 'update' | 'upsert' | 'delete' | 'put' | 'patch' | 'message';

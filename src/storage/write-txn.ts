@@ -34,6 +34,7 @@ export class WriteTxn {
   put(table: Table, id: Key, record: Rec, kind: WriteKind, previous?: Rec | null): Rec {
     const prev = previous === undefined ? table.primary.get(id) : previous ?? undefined;
     table.primary.put(id, record);
+    if (table.written) table.written.put([table.name, id], this.time);
     for (const [attr, dbi] of table.indexes) {
       const oldKeys = prev ? indexKeys(table.valueOf(prev, attr)) : [];
       const newKeys = indexKeys(table.valueOf(record, attr));
@@ -48,6 +49,7 @@ export class WriteTxn {
     const prev = table.primary.get(id);
     if (prev === undefined) return false;
     table.primary.remove(id);
+    if (table.written) table.written.remove([table.name, id]);
     for (const [attr, dbi] of table.indexes) for (const k of indexKeys(table.valueOf(prev, attr))) dbi.remove(k, id);
     this.audit(table, 'delete', id, undefined);
     return true;
