@@ -122,6 +122,11 @@ export class WeftRuntime {
     return server;
   }
 
+  /** Client connections open on this thread's TCP listeners. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
   start(): Promise<void> {
     this.started ??= this.doStart();
     return this.started;

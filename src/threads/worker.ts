@@ -67,7 +67,7 @@ port.on('message', async (msg: MainMessage) => {
       send({ type: 'ack', requestId: msg.requestId });
       break;
     case 'thread-info':
-      send({ type: 'thread-info', requestId: msg.requestId, info: threadInfoOf(data.slot) });
+      send({ type: 'thread-info', requestId: msg.requestId, info: threadInfoOf(data.slot, runtime.connectionCount) });
       break;
     case 'drain':
       await runtime.close(10_000, msg.lingerMs ?? 0);
