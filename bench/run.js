@@ -47,6 +47,15 @@ function busiest(before, after, seconds) {
   return `${Math.round((100 * (d[0]?.[1] ?? 0)) / seconds)}/${Math.round((100 * (d[1]?.[1] ?? 0)) / seconds)}%`;
 }
 
+/** RSS split into anonymous memory (heaps, buffers) and file pages (LMDB's memory map counts here). */
+function rssParts(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? NaN) / 1024;
+    return `${fmt(kb('VmRSS'))} (anon ${fmt(kb('RssAnon'))} / file ${fmt(kb('RssFile'))})`;
+  } catch { return '-'; }
+}
+
 function rssOf(pid) {
   try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024; } catch { return NaN; }
 }
@@ -205,10 +214,10 @@ async function main() {
   const noCeiling = { requests: { average: NaN }, latency: { p50: NaN, p99: NaN }, errors: 0, non2xx: 0 };
   const c1 = args.profile ? noCeiling : await measureCeiling();
   const results = new Map();
+  const rssSteps = [`after loading: ${target.proc ? rssParts(target.proc.pid) : '-'}`];
   const all = scenarios(target.opsUrl, target.restUrl);
-  // Reads first (writes would change what they find), the long SQL aggregate last. Each scenario opens its 50
-  // connections at once: a worker still busy with the previous scenario's last requests accepts none of them (one
-  // shared accept queue), which left one worker idle for a whole write scenario after the SQL one; hence the pause.
+  // Reads first (writes would change what they find), the long SQL aggregate last. The pause lets the previous
+  // scenario's last requests finish before the next one opens its 50 connections.
   const order = [...all.filter((x) => x.read && !x.last), ...all.filter((x) => !x.read), ...all.filter((x) => x.last)];
   for (const s of order) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -221,6 +230,7 @@ async function main() {
     const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), secs) : '-';
     const u = process.cpuUsage(u0);
     results.set(s, { r, split, client: Math.round((u.user + u.system) / 1e4 / secs) });
+    if (target.proc) rssSteps.push(`${s.name}: ${rssParts(target.proc.pid)}`);
   }
   const c2 = args.profile ? noCeiling : await measureCeiling();
   loads.push(`end ${loadavg()}`);
@@ -242,6 +252,7 @@ async function main() {
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)} | ${r.split} | ${r.client === undefined ? '-' : r.client + '%'} |`);
   console.log(`\nidle RSS ${fmt(idleRss / 1048576)} MiB, RSS after load ${fmt(loadedRss / 1048576)} MiB, start-up to first successful request ${fmt(target.startup)} ms`);
+  if (rssSteps.length > 1) console.log(`RSS in MiB after each step: ${rssSteps.join('; ')}`);
   if (weft) fs.rmSync(weft.root, { recursive: true, force: true });
 }
 

@@ -48,6 +48,7 @@ export async function startServer(opts = {}) {
   const listening = /Listening:\s+(.*)/.exec(output)?.[1] ?? '';
   const portOf = (name) => Number(new RegExp(`${name}: (?:[^,]*:)?(\\d+)`).exec(listening)?.[1]);
   const server = {
+    pid: proc.pid,
     root, proc,
     get output() { return output; },
     opsPort: portOf('operations'),

@@ -260,3 +260,40 @@ test('with threads.count 0 the main thread serves requests itself, and restart k
     server.cleanup();
   }
 });
+
+test('connections opened in a burst are spread evenly over the workers, and the main thread keeps no handle of them', async () => {
+  const server = await startServer({ threads: 2 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 40 });
+  try {
+    const auth = 'Basic ' + Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64');
+    const sockets = () => fs.readdirSync(`/proc/${server.pid}/fd`).filter((f) => {
+      try { return fs.readlinkSync(`/proc/${server.pid}/fd/${f}`).startsWith('socket:'); } catch { return false; }
+    }).length;
+    const socketsBefore = sockets();
+    const body = JSON.stringify({ operation: 'describe_all' });
+    // 40 requests at once on a keep-alive agent: 40 connections opened in one burst, kept open afterwards
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => new Promise((resolve, reject) => {
+      const req = http.request({ port: server.opsPort, method: 'POST', agent, headers: { authorization: auth, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(body);
+    })));
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    const res = await freshOp(server.opsPort, { operation: 'system_information', attributes: ['threads'] });
+    const counts = res.body.threads.filter((t) => t.slot >= 0).map((t) => t.connections);
+    assert.equal(counts.length, 2);
+    // 40 kept-alive connections plus the one asking
+    assert.equal(counts[0] + counts[1], 41, `per worker: ${counts.join(' / ')}`);
+    assert.ok(Math.abs(counts[0] - counts[1]) <= 1, `per worker: ${counts.join(' / ')}`);
+    // every fd the main thread took while accepting was closed again (the workers hold their own dups) ...
+    assert.ok(sockets() <= socketsBefore + 41, `${sockets() - socketsBefore} socket fds for 40 open connections`);
+    // ... and closing the connections closes them in the workers too
+    agent.destroy();
+    assert.ok(await waitFor(() => sockets() === socketsBefore), `${sockets() - socketsBefore} socket fds left after the clients closed`);
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+});

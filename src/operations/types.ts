@@ -49,6 +49,8 @@ export interface ThreadInfo {
   heapTotal?: number;
   externalMemory?: number;
   arrayBuffers?: number;
+  /** Open client connections this thread serves (shows how evenly connections are spread). */
+  connections?: number;
 }
 
 export type Handler = (req: OperationRequest, ctx: RequestContext, services: ServerServices) => Promise<unknown> | unknown;

@@ -67,6 +67,16 @@ export function releasePort(fd: number): void {
   loadAddon().closeFd(fd);
 }
 
+/** Close a descriptor that no Node handle owns (a handed-over connection nobody adopted). */
+export function closeFd(fd: number): void {
+  loadAddon().closeFd(fd);
+}
+
+/** A private descriptor of the same socket: closing either leaves the other (and the connection) open. */
+export function dupFd(fd: number): number {
+  return loadAddon().dupFd(fd);
+}
+
 /** Make `server` accept from the shared listening socket `fd` (from reservePort) alongside the other workers. */
 export function listenShared(server: Server, fd: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../logging/index.js';
 import type { ClusterBridge, ServerServices } from '../operations/index.js';
 import type { ListenSpec } from '../threads/index.js';
 import { createOperationsHandler } from './operations-server.js';
-import { listenShared } from './listen.js';
+import { closeFd, listenShared } from './listen.js';
 import { secureContextOptions } from './tls.js';
 import { readApplication } from '../components/index.js';
 import { createOpenApiHandler, createRestHandler, ResourceMap, setTables } from '../rest/index.js';
@@ -41,6 +41,11 @@ export interface RuntimeOptions {
   testHooks?: boolean;
   /** Application folders whose exported resources this runtime serves (their tables are already ensured). */
   applications?: string[];
+  /**
+   * The main thread accepts and hands each connection over (adopt); this runtime does not accept itself.
+   * `connections[0]` counts the connections open here, for the main thread to pick the least loaded worker.
+   */
+  handoff?: { connections: Int32Array };
 }
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {
@@ -56,6 +61,8 @@ export class WeftRuntime {
   readonly logger: Logger;
   private readonly servers: http.Server[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Handoff mode: the server serving each listening socket (by the main thread's fd), for adopt(). */
+  private readonly adoptTargets = new Map<number, http.Server>();
   private inFlight = 0;
   private draining = false;
   private readonly responses = new Set<ServerResponse>();
@@ -105,7 +112,12 @@ export class WeftRuntime {
       res.once('close', () => { this.inFlight--; this.responses.delete(res); });
       handler(req, res);
     });
-    server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+    const counter = this.opts.handoff?.connections;
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      if (counter) Atomics.add(counter, 0, 1);
+      s.once('close', () => { this.sockets.delete(s); if (counter) Atomics.sub(counter, 0, 1); });
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
       // Node's parser knows no BREW; Harper answers it with 418 (spec §4.3)
@@ -120,6 +132,44 @@ export class WeftRuntime {
     });
     this.servers.push(server);
     return server;
+  }
+
+  /** Client connections open on this thread's TCP listeners. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Serve `server` on the shared listening socket `fd`: accept from it, or (handoff) wait for adopt(). */
+  private serve(server: http.Server, fd: number): Promise<void> {
+    if (!this.opts.handoff) return listenShared(server, fd);
+    this.adoptTargets.set(fd, server);
+    // http(s).Server sets up its headers/request timeout checks on 'listening', which a server that never listens
+    // does not get by itself
+    server.emit('listening');
+    return Promise.resolve();
+  }
+
+  /**
+   * Serve a connection the main thread accepted on the listening socket `listenFd`; `fd` is this thread's own
+   * descriptor of it. Mirrors what net.Server does for a connection it accepts itself.
+   */
+  adopt(listenFd: number, fd: number): void {
+    const server = this.adoptTargets.get(listenFd);
+    if (!server || this.draining) { closeFd(fd); return; }
+    let socket: Socket;
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: (server as unknown as { allowHalfOpen: boolean }).allowHalfOpen });
+    } catch (err) {
+      this.logger.warn({ err }, 'could not adopt a connection');
+      closeFd(fd);
+      return;
+    }
+    socket.setNoDelay(true);
+    const internal = socket as Socket & { server?: net.Server; _server?: net.Server };
+    internal.server = server;
+    internal._server = server;
+    (server as unknown as { _connections: number })._connections++;
+    server.emit('connection', socket);
   }
 
   start(): Promise<void> {
@@ -189,17 +239,17 @@ export class WeftRuntime {
     const ops = this.opts.listeners.find((l) => l.name === 'operations');
     const app = this.opts.listeners.find((l) => l.name === 'http');
     const shared = ops && app && ops.port === app.port && ops.host === app.host;
-    if (ops) await listenShared(this.httpServer(opsHandler('http', shared ? rest : undefined), opsNet), ops.fd);
-    if (app && !shared) await listenShared(this.httpServer(rest, appNet), app.fd);
+    if (ops) await this.serve(this.httpServer(opsHandler('http', shared ? rest : undefined), opsNet), ops.fd);
+    if (app && !shared) await this.serve(this.httpServer(rest, appNet), app.fd);
     // secure listeners: same shared-socket mechanism, HTTPS on top (spec §1.1)
     const opsTls = this.opts.listeners.find((l) => l.name === 'operations-secure');
     const appTls = this.opts.listeners.find((l) => l.name === 'http-secure');
     const sharedTls = opsTls && appTls && opsTls.port === appTls.port && opsTls.host === appTls.host;
     if (opsTls) {
       const tls = secureContextOptions(config.tls, config.operationsApi.tls);
-      await listenShared(this.httpServer(opsHandler('https', sharedTls ? restFor('https') : undefined), opsNet, tls), opsTls.fd);
+      await this.serve(this.httpServer(opsHandler('https', sharedTls ? restFor('https') : undefined), opsNet, tls), opsTls.fd);
     }
-    if (appTls && !sharedTls) await listenShared(this.httpServer(restFor('https'), appNet, secureContextOptions(config.tls)), appTls.fd);
+    if (appTls && !sharedTls) await this.serve(this.httpServer(restFor('https'), appNet, secureContextOptions(config.tls)), appTls.fd);
     if (this.opts.domainSocket) {
       fs.rmSync(this.opts.domainSocket, { force: true });
       const server = this.httpServer(opsHandler('unix'), opsNet);

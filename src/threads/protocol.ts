@@ -28,6 +28,11 @@ export interface WorkerData {
   startedAt: number;
   /** Application folders to load (spec §5.2); their tables were already ensured by the main thread. */
   applications: string[];
+  /**
+   * Set when the main thread accepts and hands connections over ('connection' messages) instead of this worker
+   * accepting: Int32Array [connections open here, seq of the last 'connection' message taken].
+   */
+  handoff?: SharedArrayBuffer;
 }
 
 /** main -> worker */
@@ -38,6 +43,8 @@ export type MainMessage =
   /** lingerMs: how long idle keep-alive connections may stay open so their clients stop reusing them first. */
   | { type: 'drain'; lingerMs?: number }
   | { type: 'thread-info'; requestId: number }
+  /** A connection accepted by the main thread on listening socket `listenFd`; `fd` is now this worker's to serve. */
+  | { type: 'connection'; listenFd: number; fd: number; seq: number }
   | { type: 'reply'; requestId: number; error?: WireError; value?: unknown };
 
 /** worker -> main */

@@ -2,13 +2,16 @@
  * The main thread: installs a new root, reserves the ports, starts N worker threads that each serve every port,
  * replaces a worker that dies, restarts workers one at a time, and drains everything on SIGTERM.
  * It never handles request bytes on the TCP ports; it serves only the operations unix socket (the local CLI).
+ * It does accept the TCP connections, without reading them, and hands each to the worker with the fewest open
+ * connections (see accepted()).
  */
 import { Worker } from 'node:worker_threads';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LoadedConfig, type ConfigSources } from '../config/index.js';
 import { ensureJwtKeys, ensureSystemDatabase, type HashFunction } from '../auth/index.js';
-import { WeftRuntime, parsePort, releasePort, reservePort, ensureCertificates } from '../server/index.js';
+import { WeftRuntime, parsePort, releasePort, reservePort, ensureCertificates, closeFd, dupFd, listenShared } from '../server/index.js';
 import { TxnClock } from '../storage/index.js';
 import { TaskPool } from '../pool/index.js';
 import { JobStore } from '../jobs/index.js';
@@ -35,6 +38,18 @@ interface Slot {
   failuresBeforeReady: number;
   restarts: number;
   retiring: Set<Worker>;
+}
+
+/** The main thread's view of one worker it hands connections to. */
+interface Acceptor {
+  worker: Worker;
+  /** Shared with the worker: [connections open there, seq of the last 'connection' message it took]. */
+  counters: Int32Array;
+  /** False once the worker retires: it gets no new connections, but what was already posted is still its. */
+  accepting: boolean;
+  seq: number;
+  /** Posted connections the worker may not have taken yet; re-routed if it dies before taking them. */
+  posted: Array<{ seq: number; listenFd: number; fd: number }>;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -78,6 +93,11 @@ export class Supervisor {
   private applications: string[] = [];
   private jwtKeys: Promise<boolean> = Promise.resolve(false);
   private restartChain: Promise<void> = Promise.resolve();
+  private readonly acceptors = new Map<Worker, Acceptor>();
+  private acceptServers: net.Server[] = [];
+  /** Connections accepted while no worker could take them (start-up, the only worker replaced after a crash). */
+  private unassigned: Array<{ listenFd: number; fd: number }> = [];
+  private nextPick = 0;
 
   constructor(private readonly opts: SupervisorOptions) {}
 
@@ -90,11 +110,6 @@ export class Supervisor {
   }
 
   async start(): Promise<void> {
-    // All workers accept from one shared queue, and libuv accepts until the queue is empty: a burst of new
-    // connections (a client opening its pool) all went to whichever worker woke first, leaving the other idle for
-    // the life of those connections (measured: 57%/6% CPU with 50 connections). libuv's single-accept mode yields
-    // after each accept so the other workers take their share. Read once per process, at the first listen.
-    process.env.UV_TCP_SINGLE_ACCEPT ??= '1';
     this.stopping = false;
     this.startedAt = Date.now();
     this.loaded = loadConfig(this.opts);
@@ -163,6 +178,7 @@ export class Supervisor {
       await this.mainRuntime.start();
     } else {
       await this.mainRuntime.start();
+      await this.startAccepting();
       this.slots = Array.from({ length: count }, (_, index) => ({ index, ready: false, failuresBeforeReady: 0, restarts: 0, retiring: new Set<Worker>() }));
       await Promise.all(this.slots.map((s) => this.spawn(s)));
     }
@@ -218,12 +234,79 @@ export class Supervisor {
     });
   }
 
+  /**
+   * Workers sharing one accept queue got connections unevenly: a burst (a client opening its pool of 50) went
+   * mostly to whichever worker woke first, for the life of those connections (21/30 and 16/35 measured; 87%/32%
+   * CPU in the GET bench). So the main thread accepts, never reading a byte (pauseOnConnect), gives the worker its
+   * own dup of the descriptor and closes its handle (the dup keeps the connection open).
+   */
+  private async startAccepting(): Promise<void> {
+    for (const listenFd of new Set(this.listeners.map((l) => l.fd))) {
+      const server = net.createServer({ pauseOnConnect: true });
+      server.on('connection', (socket) => this.accepted(listenFd, socket));
+      server.on('error', (err) => this.mainRuntime?.logger.error({ err }, 'accepting a connection failed'));
+      await listenShared(server, listenFd);
+      this.acceptServers.push(server);
+    }
+  }
+
+  private accepted(listenFd: number, socket: net.Socket): void {
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    let own = -1;
+    try {
+      if (fd !== undefined && fd >= 0) own = dupFd(fd);
+    } catch (err) {
+      this.mainRuntime?.logger.warn({ err }, 'could not hand a connection over');
+    }
+    socket.destroy();
+    if (own >= 0) this.handOff(listenFd, own);
+  }
+
+  /** Post a connection to the accepting worker with the fewest open plus not yet taken connections. */
+  private handOff(listenFd: number, fd: number): void {
+    if (this.stopping) { closeFd(fd); return; }
+    let best: Acceptor | undefined;
+    let bestLoad = Infinity;
+    const all = [...this.acceptors.values()];
+    // start the scan at a rotating index so ties do not all go to the first worker
+    for (let i = 0; i < all.length; i++) {
+      const a = all[(this.nextPick + i) % all.length]!;
+      if (!a.accepting) continue;
+      const load = Atomics.load(a.counters, 0) + a.seq - Atomics.load(a.counters, 1);
+      if (load < bestLoad) { best = a; bestLoad = load; }
+    }
+    this.nextPick++;
+    if (!best) { this.unassigned.push({ listenFd, fd }); return; }
+    const taken = Atomics.load(best.counters, 1);
+    while (best.posted.length && best.posted[0]!.seq <= taken) best.posted.shift();
+    const seq = ++best.seq;
+    best.posted.push({ seq, listenFd, fd });
+    best.worker.postMessage({ type: 'connection', listenFd, fd, seq } satisfies MainMessage);
+  }
+
+  /** A worker is gone: connections posted to it but never taken are still open and unowned; give them to others. */
+  private acceptorGone(worker: Worker): void {
+    const a = this.acceptors.get(worker);
+    if (!a) return;
+    this.acceptors.delete(worker);
+    const taken = Atomics.load(a.counters, 1);
+    for (const p of a.posted) if (p.seq > taken) this.handOff(p.listenFd, p.fd);
+  }
+
+  private stopAccepting(): void {
+    for (const s of this.acceptServers) s.close();
+    this.acceptServers = [];
+    for (const u of this.unassigned) closeFd(u.fd);
+    this.unassigned = [];
+  }
+
   /** Start a worker for a slot; resolves once it serves every port. A worker dying before ready is replaced. */
   private spawn(slot: Slot): Promise<void> {
     const { config, rootPath, configFile } = this.loaded;
     const data: WorkerData = {
       slot: slot.index, rootPath, configFile, config, listeners: this.listeners, domainSocket: null,
       clock: this.clock.buffer, version: this.opts.version, startedAt: this.startedAt, applications: this.applications,
+      handoff: new SharedArrayBuffer(8),
     };
     const heap = config.threads.maxHeapMemory;
     const worker = new Worker(WORKER_URL, {
@@ -240,6 +323,10 @@ export class Supervisor {
         if (msg.type === 'ready') {
           slot.ready = true;
           slot.failuresBeforeReady = 0;
+          this.acceptors.set(worker, { worker, counters: new Int32Array(data.handoff!), accepting: true, seq: 0, posted: [] });
+          const waiting = this.unassigned;
+          this.unassigned = [];
+          for (const u of waiting) this.handOff(u.listenFd, u.fd);
           resolve();
           return;
         }
@@ -250,6 +337,7 @@ export class Supervisor {
       });
       worker.on('exit', (code) => {
         this.forgetWorker(worker);
+        this.acceptorGone(worker);
         if (slot.retiring.has(worker)) { slot.retiring.delete(worker); return; }
         if (this.stopping || slot.worker !== worker) return;
         const wasReady = slot.ready;
@@ -378,6 +466,8 @@ export class Supervisor {
   /** Drain a worker: it stops accepting, finishes in-flight requests and exits. */
   private retire(slot: Slot, worker: Worker, lingerMs = 0): Promise<void> {
     slot.retiring.add(worker);
+    const acceptor = this.acceptors.get(worker);
+    if (acceptor) acceptor.accepting = false;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => { void worker.terminate(); }, 15_000);
       worker.once('exit', () => { clearTimeout(timer); resolve(); });
@@ -430,6 +520,8 @@ export class Supervisor {
 
   private async stopAll(keepSockets = false): Promise<void> {
     this.stopping = true;
+    // new connections wait in the kernel's queue of the listening socket (kept open across a restart)
+    this.stopAccepting();
     // running jobs stop at their next batch boundary and record what they wrote
     await this.pool?.close(5_000);
     this.pool = undefined;

@@ -41,6 +41,8 @@ const cluster: ClusterBridge = {
     task.kind === 'job' && task.data ? [task.data.buffer as ArrayBuffer] : undefined),
 };
 
+const handoff = data.handoff ? new Int32Array(data.handoff) : undefined;
+
 const runtime = new WeftRuntime({
   config: data.config as WeftConfig,
   configFile: data.configFile,
@@ -53,6 +55,7 @@ const runtime = new WeftRuntime({
   cluster,
   applications: data.applications,
   testHooks: !!process.env.WEFT_TEST_HOOKS,
+  handoff: handoff ? { connections: handoff } : undefined,
 });
 
 port.on('message', async (msg: MainMessage) => {
@@ -66,8 +69,14 @@ port.on('message', async (msg: MainMessage) => {
       await runtime.storage.closeDatabase(msg.database);
       send({ type: 'ack', requestId: msg.requestId });
       break;
+    case 'connection':
+      // taken before adopting, in the same synchronous turn: if this thread dies, the main thread re-routes exactly
+      // the connections whose seq is past this mark (never adopted, so their fds are still open and unowned)
+      Atomics.store(handoff!, 1, msg.seq);
+      runtime.adopt(msg.listenFd, msg.fd);
+      break;
     case 'thread-info':
-      send({ type: 'thread-info', requestId: msg.requestId, info: threadInfoOf(data.slot) });
+      send({ type: 'thread-info', requestId: msg.requestId, info: threadInfoOf(data.slot, runtime.connectionCount) });
       break;
     case 'drain':
       await runtime.close(10_000, msg.lingerMs ?? 0);
