@@ -1,10 +1,9 @@
 /**
- * Listening sockets shared by every serving thread. The main thread binds and listens once per address
- * (reservePort) and keeps the socket for the life of the process, restarts included; each worker serves its own
- * dup of that fd (listenShared), so all workers accept from one kernel accept queue. A worker that crashes or
- * drains only closes its dup: connections waiting in the queue are taken by the other workers instead of being
- * reset, which is what happened with one SO_REUSEPORT socket per worker. Node cannot listen on a dup'd fd by
- * itself, hence the tiny native addon (native/reuseport.c).
+ * Listening sockets and descriptors for the serving threads. The main thread binds and listens once per address
+ * (reservePort) and keeps the socket for the life of the process, restarts included, so ports stay the same. It
+ * accepts without reading (the supervisor) and hands each worker its own dup of an accepted connection (dupFd);
+ * listenShared serves a listening fd directly (threads.count 0, tests). Node can neither dup a descriptor nor set
+ * SO_REUSEPORT on Node 20, hence the tiny native addon (native/reuseport.c).
  */
 import net from 'node:net';
 import { createRequire } from 'node:module';
