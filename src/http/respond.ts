@@ -17,16 +17,22 @@ const TYPES: Record<Format, string> = {
   csv: 'text/csv; charset=utf-8',
 };
 
+/** The media ranges of an Accept header, lower-cased, with their q-values (1 when absent). */
+export function acceptEntries(accept: string): Array<{ type: string; q: number }> {
+  return accept.split(',').map((part) => {
+    const [typeRaw, ...params] = part.trim().split(';');
+    let q = 1;
+    for (const p of params) { const m = /^\s*q=([\d.]+)/.exec(p); if (m) q = Number(m[1]); }
+    return { type: typeRaw!.trim().toLowerCase(), q };
+  });
+}
+
 /** Pick the response format from Accept (q-values honoured); 406 when nothing acceptable. */
 export function negotiate(accept: string | undefined): Format {
   if (!accept) return 'json';
   let best: Format | undefined;
   let bestQ = 0;
-  for (const part of accept.split(',')) {
-    const [typeRaw, ...params] = part.trim().split(';');
-    const type = typeRaw!.trim().toLowerCase();
-    let q = 1;
-    for (const p of params) { const m = /^\s*q=([\d.]+)/.exec(p); if (m) q = Number(m[1]); }
+  for (const { type, q } of acceptEntries(accept)) {
     let f: Format | undefined;
     if (type === 'application/json' || type === '*/*' || type === 'application/*' || type === 'text/plain' || type === 'text/*') f = 'json';
     else if (type === 'application/cbor') f = 'cbor';

@@ -14,7 +14,7 @@ import {
 } from 'graphql';
 import { WeftError, weftError, registry } from '../errors/index.js';
 import { authenticateRequest, type User } from '../auth/index.js';
-import { mediaType, readBody } from '../http/index.js';
+import { acceptEntries, mediaType, readBody } from '../http/index.js';
 import { search, type Condition, type ConditionGroup, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
 import { authorizeRest, checkTableAccess, narrowRecord, readableSet } from './access.js';
 import { related, relatedTable, relationsOf, type JoinEnv } from './joins.js';
@@ -172,11 +172,7 @@ function accepts(accept: string | undefined): 'graphql' | 'json' | undefined {
   if (!accept) return 'json';
   let best: 'graphql' | 'json' | undefined;
   let bestQ = 0;
-  for (const part of accept.split(',')) {
-    const [typeRaw, ...params] = part.trim().split(';');
-    const type = typeRaw!.trim().toLowerCase();
-    let q = 1;
-    for (const p of params) { const m = /^\s*q=([\d.]+)/.exec(p); if (m) q = Number(m[1]); }
+  for (const { type, q } of acceptEntries(accept)) {
     const f = type === 'application/graphql-response+json' ? 'graphql'
       : type === 'application/json' || type === '*/*' || type === 'application/*' ? 'json' : undefined;
     if (f && (q > bestQ || (q === bestQ && f === 'graphql'))) { best = f; bestQ = q; }
