@@ -16,6 +16,21 @@ export interface ApplicationConfig {
   graphql: boolean;
   /** The roles plugin's files (default `roles.yaml`), or null when a config.yaml leaves it out (spec §5.2). */
   roles: string[] | null;
+  /** The static plugin's entries (spec §5.2): files served relative to their glob's base directory. */
+  static: StaticSpec[];
+}
+
+export interface StaticSpec {
+  files: string[];
+  /** URL prefix without leading or trailing slash ('' = the root). */
+  urlPath: string;
+}
+
+/** One file the static plugin serves: `url` has no leading slash; `base` is the glob's base directory. */
+export interface StaticFile {
+  url: string;
+  file: string;
+  base: string;
 }
 
 export interface Application {
@@ -27,7 +42,9 @@ export interface Application {
   resourceFiles: string[];
 }
 
-const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'] };
+const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
+  static: [{ files: ['web/**'], urlPath: '' }],
+};
 
 function filesOption(v: unknown): string[] | null {
   if (v === undefined || v === null || v === false) return null;
@@ -56,7 +73,61 @@ export function readApplicationConfig(dir: string): ApplicationConfig {
     jsResource: r.jsResource === undefined ? null : filesOption(r.jsResource) ?? null,
     graphql: r.graphql !== undefined && r.graphql !== null && r.graphql !== false,
     roles: r.roles === undefined ? null : filesOption(r.roles === true ? { files: 'roles.yaml' } : r.roles) ?? null,
+    static: staticOption(r.static, path.basename(dir), file),
   };
+}
+
+/**
+ * `static: {files, urlPath?}` (or a list of such). A `urlPath` starting with `.` is relative to the application's
+ * name (`.` = `/<app>`, `./x` = `/<app>/x`), as in Harper.
+ */
+function staticOption(v: unknown, appName: string, file: string): StaticSpec[] {
+  if (v === undefined || v === null || v === false) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((entry) => {
+    const o = (typeof entry === 'string' ? { files: entry } : entry) as Record<string, unknown>;
+    const files = filesOption(o?.files);
+    if (!o || typeof o !== 'object' || !files?.length) throw new Error(`${file}: static needs files (a glob or a list of globs)`);
+    if (o.urlPath !== undefined && typeof o.urlPath !== 'string') throw new Error(`${file}: static.urlPath must be a string`);
+    let url = (o.urlPath as string | undefined) ?? '';
+    if (url === '.' || url.startsWith('./')) url = appName + url.slice(1);
+    url = url.split('/').filter((s) => s).join('/');
+    if (url.split('/').some((s) => s === '..' || s === '.')) throw new Error(`${file}: static.urlPath may not contain . or .. segments`);
+    return { files, urlPath: url };
+  });
+}
+
+/** The directory part of a glob before its first wildcard segment (`web/**` -> `web`, `*.html` -> ''). */
+export function globBase(glob: string): string {
+  const parts = glob.replace(/^\.\//, '').split('/');
+  const out: string[] = [];
+  for (const p of parts.slice(0, -1)) {
+    if (/[*?[{]/.test(p)) break;
+    out.push(p);
+  }
+  return out.join('/');
+}
+
+/**
+ * The files the static plugin serves, by URL path. A glob without wildcards naming a directory serves that
+ * directory's tree. The first entry (and first application) to claim a URL keeps it.
+ */
+export function staticFiles(app: Application): StaticFile[] {
+  const out: StaticFile[] = [];
+  for (const spec of app.config.static) {
+    for (let glob of spec.files) {
+      glob = glob.replace(/^\.\//, '').replace(/\/+$/, '');
+      if (!/[*?]/.test(glob) && fs.statSync(path.join(app.path, glob), { throwIfNoEntry: false })?.isDirectory()) glob += '/**';
+      const base = globBase(glob);
+      const baseAbs = path.join(app.path, base);
+      for (const file of matchFiles(app.path, [glob])) {
+        const rel = path.relative(baseAbs, file).split(path.sep).join('/');
+        if (rel.startsWith('..')) continue;
+        out.push({ url: spec.urlPath ? `${spec.urlPath}/${rel}` : rel, file, base: baseAbs });
+      }
+    }
+  }
+  return out;
 }
 
 /** Glob -> RegExp for paths relative to the app folder: `**` any depth, `*` and `?` within a segment. */
@@ -110,12 +181,12 @@ export function readApplication(dir: string, warn: (msg: string) => void = () =>
   return { name: path.basename(abs), path: abs, config, tables, resourceFiles: matchFiles(abs, config.jsResource ?? []).map(importableResourceFile) };
 }
 
-/** Application folders under componentsRoot (each subfolder with a config.yaml, schema or resources file). */
+/** Application folders under componentsRoot (each subfolder with a config.yaml, schema, resources file or web/ folder). */
 export function componentFolders(componentsRoot: string): string[] {
   if (!fs.existsSync(componentsRoot)) return [];
   return fs.readdirSync(componentsRoot, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
     .map((e) => path.join(componentsRoot, e.name))
-    .filter((d) => ['config.yaml', 'schema.graphql', 'resources.js', 'resources.ts'].some((f) => fs.existsSync(path.join(d, f))))
+    .filter((d) => ['config.yaml', 'schema.graphql', 'resources.js', 'resources.ts', 'web'].some((f) => fs.existsSync(path.join(d, f))))
     .sort();
 }

@@ -13,3 +13,4 @@ export { tables, databases, setTables, type TableRef } from './tables.js';
 export { transaction, Transaction } from './transaction.js';
 export { openApiDocument, createOpenApiHandler, type OpenApiDeps } from './openapi.js';
 export { buildGraphqlSchema, type GraphqlResource, type GraphqlTable } from './graphql.js';
+export { createStaticHandler, contentTypeOf } from './static.js';

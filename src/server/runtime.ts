@@ -17,8 +17,8 @@ import type { ListenSpec } from '../threads/index.js';
 import { createOperationsHandler } from './operations-server.js';
 import { closeFd, listenShared } from './listen.js';
 import { secureContextOptions } from './tls.js';
-import { readApplication } from '../components/index.js';
-import { createOpenApiHandler, createRestHandler, ResourceMap, setTables } from '../rest/index.js';
+import { readApplication, staticFiles, type StaticFile } from '../components/index.js';
+import { createOpenApiHandler, createRestHandler, createStaticHandler, ResourceMap, setTables } from '../rest/index.js';
 import { pathToFileURL } from 'node:url';
 
 const RESOURCE_METHODS = ['get', 'put', 'patch', 'post', 'delete'];
@@ -182,8 +182,9 @@ export class WeftRuntime {
    * resources.js (each export with get/put/patch/post/delete becomes /<ExportName>; nested objects give nested
    * paths; a default export mounts at the root). A failing application is logged and skipped.
    */
-  private async loadResources(): Promise<ResourceMap> {
+  private async loadResources(): Promise<{ resources: ResourceMap; statics: StaticFile[] }> {
     const map = new ResourceMap();
+    const statics: StaticFile[] = [];
     const apps = [];
     for (const dir of this.opts.applications ?? []) {
       try { apps.push(readApplication(dir)); } catch (err) { this.logger.error({ err, application: dir }, 'application failed to load'); }
@@ -195,6 +196,11 @@ export class WeftRuntime {
     }))));
     for (const app of apps) {
       const dir = app.path;
+      try {
+        statics.push(...staticFiles(app));
+      } catch (err) {
+        this.logger.error({ err, application: dir }, 'application static files failed to load');
+      }
       try {
         if (app.config.graphql) map.add({ kind: 'graphql', path: 'graphql', tables: app.tables.filter((t) => t.export).map((t) => ({ database: t.database, table: t.table, typeName: t.typeName })) });
         if (!app.config.rest) continue;
@@ -217,14 +223,16 @@ export class WeftRuntime {
         this.logger.error({ err, application: dir }, 'application resources failed to load');
       }
     }
-    return map;
+    return { resources: map, statics };
   }
 
   private async doStart(): Promise<void> {
     const { config } = this.opts;
-    const resources = await this.loadResources();
+    const { resources, statics } = await this.loadResources();
+    // paths no resource matches fall through to the static plugin's files, finally 404 (spec §4.1)
+    const unmatched = createStaticHandler(statics, notFound);
     const restFor = (transport: 'http' | 'https') => createRestHandler({
-      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound, transport, version: this.opts.version,
+      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound: unmatched, transport, version: this.opts.version,
     });
     const rest = restFor('http');
     const opsNet = config.operationsApi.network;
