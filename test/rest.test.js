@@ -68,6 +68,16 @@ describe('REST interface on an application started with weft run <app>', () => {
     const again = await server.rest('GET', '/Dog/rex', { headers: { 'If-None-Match': etag } });
     assert.equal(again.status, 304);
     assert.equal(again.text, '');
+    // the ETag follows the record's version: a write makes the old one stale (a record of its own: others read rex)
+    await server.rest('PUT', '/Dog/etag-dog', { body: { name: 'Etag', age: 1 } });
+    const v1 = (await server.rest('GET', '/Dog/etag-dog')).headers.get('etag');
+    assert.equal((await server.rest('PATCH', '/Dog/etag-dog', { body: { age: 2 } })).status, 204);
+    const changed = await server.rest('GET', '/Dog/etag-dog', { headers: { 'If-None-Match': v1 } });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.json.age, 2);
+    assert.notEqual(changed.headers.get('etag'), v1);
+    assert.match(changed.headers.get('etag'), /^"[^"]{10}"$/);
+    assert.equal((await server.rest('DELETE', '/Dog/etag-dog')).status, 200);
   });
 
   it('replaces the whole record with PUT and keeps @createdTime', async () => {
