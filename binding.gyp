@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "reuseport",
-      "sources": ["native/reuseport.c"],
+      "target_name": "sockets",
+      "sources": ["native/sockets.c"],
       "cflags": ["-O2", "-Wall"]
     }
   ]

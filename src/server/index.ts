@@ -4,5 +4,5 @@
  * request bodies itself (that is http/).
  */
 export { WeftRuntime, type RuntimeOptions } from './runtime.js';
-export { parsePort, reservePort, releasePort, listenShared, closeFd, dupFd } from './listen.js';
+export { parsePort, reservePort, listenShared, closeFd, dupFd } from './listen.js';
 export { ensureCertificates } from './tls.js';

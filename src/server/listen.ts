@@ -2,24 +2,23 @@
  * Listening sockets and descriptors for the serving threads. The main thread binds and listens once per address
  * (reservePort) and keeps the socket for the life of the process, restarts included, so ports stay the same. It
  * accepts without reading (the supervisor) and hands each worker its own dup of an accepted connection (dupFd);
- * listenShared serves a listening fd directly (threads.count 0, tests). Node can neither dup a descriptor nor set
- * SO_REUSEPORT on Node 20, hence the tiny native addon (native/reuseport.c).
+ * listenShared serves a listening fd directly (threads.count 0, tests). Node cannot dup a descriptor, hence the tiny
+ * native addon (native/sockets.c).
  */
-import net from 'node:net';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 
-interface ReusePortAddon {
-  bindReusePort(host: string, port: number): [number, number];
+interface SocketAddon {
+  bindSocket(host: string, port: number): [number, number];
   closeFd(fd: number): void;
   listenFd(fd: number, backlog: number): void;
   dupFd(fd: number): number;
 }
 
 const require = createRequire(import.meta.url);
-let addon: ReusePortAddon | undefined;
-function loadAddon(): ReusePortAddon {
-  addon ??= require('../../build/Release/reuseport.node') as ReusePortAddon;
+let addon: SocketAddon | undefined;
+function loadAddon(): SocketAddon {
+  addon ??= require('../../build/Release/sockets.node') as SocketAddon;
   return addon;
 }
 
@@ -37,13 +36,12 @@ function defaultHosts(host: string): string[] {
   return host ? [host] : ['::', '0.0.0.0'];
 }
 
-/** Check nobody else holds the port, then bind and listen; returns the listening fd and the real port. */
+/** Bind (exclusively: a port someone holds is EADDRINUSE) and listen; returns the listening fd and the real port. */
 export async function reservePort(host: string, port: number): Promise<{ host: string; port: number; fd: number }> {
   let lastErr: unknown;
   for (const h of defaultHosts(host)) {
     try {
-      if (port !== 0) await exclusiveProbe(h, port);
-      const [fd, actual] = loadAddon().bindReusePort(h, port);
+      const [fd, actual] = loadAddon().bindSocket(h, port);
       try { loadAddon().listenFd(fd, 511); } catch (e) { loadAddon().closeFd(fd); throw e; }
       return { host: h, port: actual, fd };
     } catch (e) {
@@ -54,19 +52,7 @@ export async function reservePort(host: string, port: number): Promise<{ host: s
   throw lastErr;
 }
 
-function exclusiveProbe(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
-  });
-}
-
-export function releasePort(fd: number): void {
-  loadAddon().closeFd(fd);
-}
-
-/** Close a descriptor that no Node handle owns (a handed-over connection nobody adopted). */
+/** Close a descriptor that no Node handle owns: a reserved listening socket, or a handed-over connection nobody adopted. */
 export function closeFd(fd: number): void {
   loadAddon().closeFd(fd);
 }

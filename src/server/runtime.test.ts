@@ -7,7 +7,7 @@ import { resolveConfig } from '../config/index.js';
 import { ensureSystemDatabase } from '../auth/index.js';
 import type { ClusterBridge } from '../operations/index.js';
 import { WeftRuntime } from './runtime.js';
-import { releasePort, reservePort } from './listen.js';
+import { closeFd, reservePort } from './listen.js';
 
 interface Instance { root: string; runtime: WeftRuntime; port: number; fd: number; schemaChanges: string[] }
 
@@ -76,14 +76,14 @@ test('two runtimes on two roots serve side by side in one process without sharin
     // closing one leaves the other serving; close is idempotent
     await Promise.all([a.runtime.close(), a.runtime.close()]);
     await a.runtime.close();
-    releasePort(a.fd);
+    closeFd(a.fd);
     a.fd = -1;
     await assert.rejects(fetch(`http://127.0.0.1:${a.port}/health`), 'nothing listens on the closed runtime\'s port');
     assert.equal((await op(b, { operation: 'describe_all' })).status, 200);
   } finally {
     for (const inst of [a, b]) {
       await inst.runtime.close();
-      if (inst.fd >= 0) releasePort(inst.fd);
+      if (inst.fd >= 0) closeFd(inst.fd);
       fs.rmSync(inst.root, { recursive: true, force: true });
     }
   }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LoadedConfig, type ConfigSources } from '../config/index.js';
 import { ensureJwtKeys, ensureSystemDatabase, type HashFunction } from '../auth/index.js';
-import { WeftRuntime, parsePort, releasePort, reservePort, ensureCertificates, closeFd, dupFd, listenShared } from '../server/index.js';
+import { WeftRuntime, parsePort, reservePort, ensureCertificates, closeFd, dupFd, listenShared } from '../server/index.js';
 import { TxnClock } from '../storage/index.js';
 import { TaskPool } from '../pool/index.js';
 import { JobStore } from '../jobs/index.js';
@@ -168,7 +168,7 @@ export class Supervisor {
         this.listeners.push({ name, host: socket.host, port: socket.port, fd: socket.fd });
       }
     } finally {
-      for (const socket of previous.values()) releasePort(socket.fd);
+      for (const socket of previous.values()) closeFd(socket.fd);
     }
 
     const count = config.threads.count;
@@ -530,7 +530,7 @@ export class Supervisor {
     await this.mainRuntime?.close();
     if (this.loaded?.config.operationsApi.network.domainSocket) fs.rmSync(this.loaded.config.operationsApi.network.domainSocket, { force: true });
     if (!keepSockets) {
-      for (const socket of this.sockets.values()) releasePort(socket.fd);
+      for (const socket of this.sockets.values()) closeFd(socket.fd);
       this.sockets.clear();
     }
   }

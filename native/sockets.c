@@ -1,7 +1,7 @@
-// Listening sockets shared by worker threads. The main thread binds and listens once (bindReusePort + listenFd);
-// each worker serves a dup of that fd (dupFd), so all workers accept from ONE kernel accept queue. Per-worker
-// SO_REUSEPORT sockets were tried first: connections the kernel had already queued on a worker's own socket were
-// reset when that worker crashed or drained. Node has no API to listen on a dup'd fd, hence this addon.
+// Socket descriptors Node cannot make itself: the main thread binds and listens once per address (bindSocket +
+// listenFd) and hands each accepted connection to a worker as a dup of its descriptor (dupFd), so no worker owns a
+// listening socket and request bytes never pass through the main thread. Earlier designs (one SO_REUSEPORT socket
+// per worker, then one accept queue shared by dups) are described in docs/architecture.md.
 #include <node_api.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -21,8 +21,8 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-// bindReusePort(host: string, port: number) -> [fd, boundPort]
-static napi_value BindReusePort(napi_env env, napi_callback_info info) {
+// bindSocket(host: string, port: number) -> [fd, boundPort]: bound, not yet listening; exclusive (no SO_REUSEPORT)
+static napi_value BindSocket(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
@@ -55,8 +55,7 @@ static napi_value BindReusePort(napi_env env, napi_callback_info info) {
     if (fd < 0) { err = errno; continue; }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
       err = errno;
       close(fd);
       fd = -1;
@@ -122,7 +121,7 @@ static napi_value DupFd(napi_env env, napi_callback_info info) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"bindReusePort", NULL, BindReusePort, NULL, NULL, NULL, napi_default, NULL},
+    {"bindSocket", NULL, BindSocket, NULL, NULL, NULL, napi_default, NULL},
     {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
     {"listenFd", NULL, ListenFd, NULL, NULL, NULL, napi_default, NULL},
     {"dupFd", NULL, DupFd, NULL, NULL, NULL, napi_default, NULL},
