@@ -78,10 +78,13 @@ export class UserStore {
     this.cache.clear();
   }
 
-  /** Changes with every user/role write; read from storage so it is shared by all threads. */
+  /**
+   * Moves with every user/role write on any thread of the process: a counter in memory shared by the threads
+   * (bumped right after the commit), so a cache hit costs no LMDB read. The stored epoch record is kept as the
+   * durable trace of the change.
+   */
   epoch(): number {
-    const rec = this.table(INFO_TABLE).get(EPOCH_KEY) as { epoch?: number } | undefined;
-    return rec?.epoch ?? 0;
+    return this.db().changeSignal();
   }
 
   /**
@@ -96,7 +99,7 @@ export class UserStore {
       const prev = txn.get(info, EPOCH_KEY) as { epoch?: number } | undefined;
       txn.put(info, EPOCH_KEY, { info_id: EPOCH_KEY, epoch: (prev?.epoch ?? 0) + 1 }, 'upsert', prev ?? null);
       return result;
-    }, actor);
+    }, actor, { signal: true });
     this.invalidate();
     return out;
   }

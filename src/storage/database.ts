@@ -26,6 +26,13 @@ export class Database {
   readonly auditStore: LmdbDbi<Omit<AuditEntry, 'timestamp'>, [number, number]>;
   private readonly tables = new Map<string, Table>();
   private loadedVersion = -1;
+  /**
+   * Change counters shared by every thread that opened this environment (lmdb-js user shared buffer): slot 0 moves
+   * after each committed schema change, slot 1 after each commit that asked for it (`signal: true`, used for
+   * users/roles). A reader compares a counter instead of reading LMDB on every access; LMDB stays the truth.
+   */
+  private readonly signals: Int32Array;
+  private seenSchemaSignal = -1;
   private closed = false;
 
   constructor(name: string, path: string, private readonly opts: DatabaseOptions) {
@@ -34,10 +41,26 @@ export class Database {
     this.env = open({ path, maxDbs: 10_000, noSubdir: true, overlappingSync: opts.overlappingSync });
     this.catalogStore = this.env.openDB({ name: '__catalog__', encoding: 'msgpack' });
     this.auditStore = this.env.openDB({ name: '__audit__', encoding: 'msgpack' });
+    // not in lmdb-js's type declarations (3.x API)
+    const shared = (this.catalogStore as unknown as { getUserSharedBuffer(id: string, init: ArrayBuffer): ArrayBuffer }).getUserSharedBuffer('weft:signals', new ArrayBuffer(8));
+    this.signals = new Int32Array(shared);
+  }
+
+  /** Counter that moves after every commit made with `signal: true` (any thread of this process). */
+  changeSignal(): number {
+    return Atomics.load(this.signals, 1);
   }
 
   /** Reload table definitions when another thread (or transaction) changed them. Cheap when nothing changed. */
   private sync(): void {
+    // read the counter before LMDB: a change committed in between moves it again and the next call re-reads
+    const signal = Atomics.load(this.signals, 0);
+    if (signal === this.seenSchemaSignal) return;
+    this.syncFromCatalog();
+    this.seenSchemaSignal = signal;
+  }
+
+  private syncFromCatalog(): void {
     const version = (this.catalogStore.get('version') as number | undefined) ?? 0;
     if (version === this.loadedVersion) return;
     const seen = new Set<string>();
@@ -73,14 +96,14 @@ export class Database {
    * Run `fn` in one atomic write transaction (an LMDB child transaction, so a throw rolls everything back).
    * Resolves after the commit is flushed to disk unless storage.writeAsync is set.
    */
-  async transact<T>(fn: (txn: WriteTxn) => T, user?: string): Promise<TransactResult<T>> {
+  async transact<T>(fn: (txn: WriteTxn) => T, user?: string, opts?: { signal?: boolean }): Promise<TransactResult<T>> {
     let result!: T;
     let txnTime = 0;
     let schemaChanged = false;
     let flushed: Promise<unknown> | undefined;
     try {
       const committed = this.env.childTransaction(() => {
-        this.sync();
+        this.syncFromCatalog();
         txnTime = this.opts.clock.next();
         const txn = new WriteTxn(this, txnTime, user);
         result = fn(txn);
@@ -96,9 +119,12 @@ export class Database {
         flushed.catch(() => { /* awaited below unless the transaction failed */ });
       }
       await committed;
+      if (schemaChanged) Atomics.add(this.signals, 0, 1);
+      if (opts?.signal) Atomics.add(this.signals, 1, 1);
     } catch (err) {
-      if (schemaChanged) this.loadedVersion = -1;
-      this.loadedVersion = -1; // definitions installed during an aborted transaction must not survive it
+      // definitions installed during an aborted transaction must not survive it
+      this.loadedVersion = -1;
+      this.seenSchemaSignal = -1;
       throw err;
     }
     if (flushed) await flushed;
