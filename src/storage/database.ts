@@ -5,7 +5,10 @@
  */
 import { open, type RootDatabase, type Database as LmdbDbi } from 'lmdb';
 import { Table } from './table.js';
-import { WriteTxn } from './write-txn.js';
+import { NeedsLock, WriteTxn } from './write-txn.js';
+
+/** Conflicting runs of an optimistic transaction before it takes the write lock instead. */
+const OPTIMISTIC_ATTEMPTS = 5;
 import type { TxnClock } from './clock.js';
 import type { AuditEntry, Key, TableDef } from './types.js';
 
@@ -93,10 +96,50 @@ export class Database {
   }
 
   /**
-   * Run `fn` in one atomic write transaction (an LMDB child transaction, so a throw rolls everything back).
-   * Resolves after the commit is flushed to disk unless storage.writeAsync is set.
+   * Run `fn` in one atomic write transaction. Resolves after the commit is flushed to disk unless
+   * storage.writeAsync is set.
+   *
+   * `optimistic: true` runs `fn` outside the write lock against the current snapshot and commits its writes on
+   * the condition that no record it read changed (see WriteTxn); on a conflict `fn` runs again, and work that
+   * needs the lock (schema changes, a new id block) or repeated conflicts fall back to a locked run. `fn` must
+   * then be safe to run more than once: no side effects outside the transaction before it returns.
+   * Without it `fn` runs inside an LMDB child transaction (a throw rolls everything back).
    */
-  async transact<T>(fn: (txn: WriteTxn) => T, user?: string, opts?: { signal?: boolean }): Promise<TransactResult<T>> {
+  async transact<T>(fn: (txn: WriteTxn) => T, user?: string, opts?: { signal?: boolean; optimistic?: boolean }): Promise<TransactResult<T>> {
+    if (opts?.optimistic) {
+      for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+        this.sync();
+        const txn = new WriteTxn(this, this.opts.clock.next(), user, true);
+        let result: T;
+        try {
+          result = fn(txn);
+        } catch (err) {
+          if (err instanceof NeedsLock) break;
+          throw err;
+        }
+        if (!txn.hasWrites) return { result, txnTime: txn.time };
+        const committed = txn.commit();
+        const flushed = this.opts.writeAsync ? undefined : this.flushPromise();
+        if (await committed) {
+          if (flushed) await flushed;
+          if (opts.signal) Atomics.add(this.signals, 1, 1);
+          return { result, txnTime: txn.time };
+        }
+        // another thread changed a record this one read: read a fresh snapshot and run again
+        (this.env as unknown as { resetReadTxn(): void }).resetReadTxn();
+      }
+    }
+    return this.transactLocked(fn, user, opts);
+  }
+
+  /** The flush of the write batch being built now (taken right after queuing: `env.flushed` later may be a later batch's). */
+  private flushPromise(): Promise<unknown> {
+    const p = new Promise((resolve, reject) => { this.env.flushed.then(resolve, reject); });
+    p.catch(() => { /* awaited by the caller unless the transaction failed */ });
+    return p;
+  }
+
+  private async transactLocked<T>(fn: (txn: WriteTxn) => T, user?: string, opts?: { signal?: boolean }): Promise<TransactResult<T>> {
     let result!: T;
     let txnTime = 0;
     let schemaChanged = false;
@@ -112,12 +155,7 @@ export class Database {
           this.catalogStore.put('version', ((this.catalogStore.get('version') as number | undefined) ?? 0) + 1);
         }
       });
-      // Take the flush promise of the batch this transaction joined now: `env.flushed` read after the commit may
-      // already belong to a later batch, and under constant load every writer then waited one extra disk sync.
-      if (!this.opts.writeAsync) {
-        flushed = new Promise((resolve, reject) => { this.env.flushed.then(resolve, reject); });
-        flushed.catch(() => { /* awaited below unless the transaction failed */ });
-      }
+      if (!this.opts.writeAsync) flushed = this.flushPromise();
       await committed;
       if (schemaChanged) Atomics.add(this.signals, 0, 1);
       if (opts?.signal) Atomics.add(this.signals, 1, 1);

@@ -27,7 +27,9 @@ export class Table {
 
   constructor(env: RootDatabase, def: TableDef) {
     this.def = def;
-    this.primary = env.openDB<Rec, Key>({ name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES });
+    // useVersions: each record carries the time of the transaction that wrote it (its version, spec §3), which
+    // optimistic transactions check at commit
+    this.primary = env.openDB<Rec, Key>({ name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES, useVersions: true });
     this.attrs = new Map(def.attributes.map((a) => [a.attribute, a]));
     this.computed = computedAttributes(def);
     if (def.expiration) this.written = env.openDB<number, [string, Key]>({ name: WRITTEN_STORE, encoding: 'msgpack' });
@@ -60,6 +62,20 @@ export class Table {
 
   get(id: Key): Rec | undefined {
     return this.primary.get(id);
+  }
+
+  private ids: BigInt64Array | undefined;
+  /**
+   * [next, end) of the id block this process hands out (WriteTxn.newId), in memory shared by every thread that
+   * opened the table (lmdb-js user shared buffer); empty after a start, so the first new id reserves a block.
+   */
+  idBlock(): BigInt64Array {
+    if (!this.ids) {
+      // not in lmdb-js's type declarations (3.x API)
+      const dbi = this.primary as unknown as { getUserSharedBuffer(id: string, init: ArrayBuffer): ArrayBuffer };
+      this.ids = new BigInt64Array(dbi.getUserSharedBuffer('weft:ids', new ArrayBuffer(16)));
+    }
+    return this.ids;
   }
 
   /**

@@ -1,8 +1,17 @@
 /**
- * One write transaction of one database. Created by Database.transact inside the LMDB write lock; everything done
- * through it commits atomically or not at all. Keeps secondary indexes and the audit log in step with the records.
+ * One write transaction of one database. Everything done through it commits atomically or not at all, and keeps
+ * secondary indexes and the audit log in step with the records. Two ways to run (Database.transact picks):
+ *
+ * - locked: inside an LMDB (child) write transaction; reads see the latest data, writes apply at once. Needed for
+ *   schema changes. Costs a JS callback while the process-wide write lock is held.
+ * - optimistic: outside any write transaction. Reads come from the current snapshot (plus this transaction's own
+ *   writes) and every record read is remembered with its version; writes are queued. At commit the queued writes go
+ *   to lmdb-js's native writer inside nested `ifVersion` conditions, one per record read, so they apply all
+ *   together only if no record read changed meanwhile (else the caller retries). No JavaScript runs under the write
+ *   lock, so the worker threads do not wait on each other's event loops.
  */
 import { randomUUID, randomInt } from 'node:crypto';
+import type { Database as LmdbDbi } from 'lmdb';
 import type { Database } from './database.js';
 import type { Table } from './table.js';
 import { indexKeys } from './index-keys.js';
@@ -11,15 +20,39 @@ import { CREATED_TIME, UPDATED_TIME, type AttributeDef, type Key, type Rec, type
 const ID_BLOCK = 4_194_304;
 const ID_SPACE = 2 ** 49;
 
+/** Thrown by an optimistic transaction for work that needs the write lock; Database.transact reruns it locked. */
+export class NeedsLock extends Error {
+  constructor(what: string) { super(`${what} needs the write lock`); }
+}
+
+/** A Map key for a primary key (arrays compare by content). */
+const mapKey = (id: Key): unknown => (Array.isArray(id) ? `\u0000${JSON.stringify(id)}` : id);
+
+interface ReadNote { table: Table; id: Key; version: number | null }
+
 export class WriteTxn {
   readonly time: number;
   readonly user: string | undefined;
   private seq = 0;
   schemaChanged = false;
+  /** Optimistic mode only: queued writes, the records read (with versions), this transaction's own records. */
+  private readonly queued: (() => void)[] | undefined;
+  private readonly reads = new Map<Table, Map<unknown, ReadNote>>();
+  private readonly own = new Map<Table, Map<unknown, Rec | null>>();
 
-  constructor(private readonly db: Database, time: number, user?: string) {
+  constructor(private readonly db: Database, time: number, user?: string, optimistic = false) {
     this.time = time;
     this.user = user;
+    this.queued = optimistic ? [] : undefined;
+  }
+
+  get optimistic(): boolean {
+    return this.queued !== undefined;
+  }
+
+  /** True when an optimistic transaction queued anything to write. */
+  get hasWrites(): boolean {
+    return !!this.queued?.length;
   }
 
   table(name: string): Table | undefined {
@@ -27,32 +60,103 @@ export class WriteTxn {
   }
 
   get(table: Table, id: Key): Rec | undefined {
-    return table.primary.get(id);
+    if (!this.queued) return table.primary.get(id);
+    const k = mapKey(id);
+    const mine = this.own.get(table)?.get(k);
+    if (mine !== undefined) return mine ?? undefined;
+    const entry = table.primary.getEntry(id) as { value: Rec; version?: number } | undefined;
+    this.noteRead(table, k, id, entry ? entry.version ?? 0 : null);
+    return entry?.value;
+  }
+
+  private noteRead(table: Table, k: unknown, id: Key, version: number | null): void {
+    let m = this.reads.get(table);
+    if (!m) this.reads.set(table, (m = new Map()));
+    if (!m.has(k)) m.set(k, { table, id, version });
+  }
+
+  /** Make sure a record written without a prior txn.get is still checked at commit. */
+  private ensureRead(table: Table, id: Key, k: unknown, previous: Rec | null | undefined): void {
+    if (this.reads.get(table)?.has(k) || this.own.get(table)?.has(k)) return;
+    if (previous === null) { this.noteRead(table, k, id, null); return; }
+    const entry = table.primary.getEntry(id) as { version?: number } | undefined;
+    this.noteRead(table, k, id, entry ? entry.version ?? 0 : null);
+  }
+
+  private remember(table: Table, k: unknown, rec: Rec | null): void {
+    let m = this.own.get(table);
+    if (!m) this.own.set(table, (m = new Map()));
+    m.set(k, rec);
+  }
+
+  /** Run now (locked) or at commit (optimistic). Every LMDB write of a transaction goes through here. */
+  private write(f: () => void): void {
+    if (this.queued) this.queued.push(f);
+    else f();
   }
 
   /** Write a full record (the caller has merged it). Returns the record as stored. */
   put(table: Table, id: Key, record: Rec, kind: WriteKind, previous?: Rec | null): Rec {
-    const prev = previous === undefined ? table.primary.get(id) : previous ?? undefined;
-    table.primary.put(id, record);
-    if (table.written) table.written.put([table.name, id], this.time);
-    for (const [attr, dbi] of table.indexes) {
-      const oldKeys = prev ? indexKeys(table.valueOf(prev, attr)) : [];
-      const newKeys = indexKeys(table.valueOf(record, attr));
-      for (const k of oldKeys) if (!newKeys.includes(k)) dbi.remove(k, id);
-      for (const k of newKeys) if (!oldKeys.includes(k)) dbi.put(k, id);
+    let prev: Rec | undefined;
+    if (this.queued) {
+      const k = mapKey(id);
+      this.ensureRead(table, id, k, previous);
+      prev = previous === undefined ? this.get(table, id) : previous ?? undefined;
+      this.remember(table, k, record);
+    } else {
+      prev = previous === undefined ? table.primary.get(id) : previous ?? undefined;
     }
+    const time = this.time;
+    this.write(() => {
+      table.primary.put(id, record, time);
+      if (table.written) table.written.put([table.name, id], time);
+      for (const [attr, dbi] of table.indexes) {
+        const oldKeys = prev ? indexKeys(table.valueOf(prev, attr)) : [];
+        const newKeys = indexKeys(table.valueOf(record, attr));
+        for (const key of oldKeys) if (!newKeys.includes(key)) dbi.remove(key, id);
+        for (const key of newKeys) if (!oldKeys.includes(key)) dbi.put(key, id);
+      }
+    });
     this.audit(table, kind, id, record);
     return record;
   }
 
   remove(table: Table, id: Key): boolean {
-    const prev = table.primary.get(id);
+    const prev = this.get(table, id);
     if (prev === undefined) return false;
-    table.primary.remove(id);
-    if (table.written) table.written.remove([table.name, id]);
-    for (const [attr, dbi] of table.indexes) for (const k of indexKeys(table.valueOf(prev, attr))) dbi.remove(k, id);
+    if (this.queued) this.remember(table, mapKey(id), null);
+    this.write(() => {
+      table.primary.remove(id);
+      if (table.written) table.written.remove([table.name, id]);
+      for (const [attr, dbi] of table.indexes) for (const k of indexKeys(table.valueOf(prev, attr))) dbi.remove(k, id);
+    });
     this.audit(table, 'delete', id, undefined);
     return true;
+  }
+
+  /**
+   * Optimistic mode: hand the queued writes to lmdb-js's writer, nested inside one version condition per record
+   * read, all in this event turn (so in one LMDB transaction). Resolves true once committed, false when a record
+   * read had changed (nothing was written; the caller reruns the transaction).
+   */
+  commit(): Promise<boolean> {
+    const queued = this.queued;
+    if (!queued?.length) return Promise.resolve(true);
+    const conditions: ReadNote[] = [];
+    for (const m of this.reads.values()) for (const r of m.values()) conditions.push(r);
+    const outcomes: Promise<boolean>[] = [];
+    const apply = (): void => { for (const f of queued) f(); };
+    if (!conditions.length) {
+      outcomes.push(this.db.env.batch(apply) as Promise<boolean>);
+    } else {
+      const nest = (i: number): void => {
+        if (i === conditions.length) { apply(); return; }
+        const c = conditions[i]!;
+        outcomes.push(c.table.primary.ifVersion(c.id, c.version as number, () => nest(i + 1)) as Promise<boolean>);
+      };
+      nest(0);
+    }
+    return Promise.all(outcomes).then((r) => r.every(Boolean));
   }
 
   /** Stamp __createdtime__/__updatedtime__ (or @createdTime/@updatedTime fields) with this transaction's time. */
@@ -65,7 +169,13 @@ export class WriteTxn {
 
   private audit(table: Table, kind: WriteKind, id: Key, record: Rec | undefined): void {
     if (!table.def.audit) return;
-    this.db.auditStore.put([this.time, this.seq++], { table: table.name, operation: kind, user: this.user, id, record });
+    const key: [number, number] = [this.time, this.seq++];
+    const entry = { table: table.name, operation: kind, user: this.user, id, record };
+    this.write(() => { this.db.auditStore.put(key, entry); });
+  }
+
+  private locked(what: string): void {
+    if (this.queued) throw new NeedsLock(what);
   }
 
   /** Add attributes to a dynamic table (indexed, spec §3.2). Returns the names that were new. */
@@ -83,6 +193,7 @@ export class WriteTxn {
 
   /** Persist a table definition (create or alter); the catalog version bump makes every thread reload it. */
   saveTable(def: TableDef): Table {
+    this.locked('a schema change');
     this.db.catalogStore.put(['table', def.name], def);
     this.schemaChanged = true;
     return this.db.installTable(def);
@@ -101,6 +212,7 @@ export class WriteTxn {
   }
 
   dropAttribute(table: Table, name: string): void {
+    this.locked('a schema change');
     const dbi = table.indexes.get(name);
     if (dbi) dbi.clearSync();
     const def: TableDef = structuredClone(table.def);
@@ -110,13 +222,14 @@ export class WriteTxn {
         if (!(name in rec)) continue;
         const copy = { ...rec };
         delete copy[name];
-        table.primary.put(rec[def.primaryKey] as Key, copy);
+        table.primary.put(rec[def.primaryKey] as Key, copy, this.time);
       }
     }
     this.saveTable(def);
   }
 
   dropTable(table: Table): void {
+    this.locked('a schema change');
     table.primary.clearSync();
     for (const dbi of table.indexes.values()) dbi.clearSync();
     this.db.catalogStore.remove(['table', table.name]);
@@ -124,25 +237,41 @@ export class WriteTxn {
     this.schemaChanged = true;
   }
 
-  /** A new primary key: a UUID for string keys, else the next number of this node's random block (spec §3.4). */
+  /**
+   * A new primary key: a UUID for string keys, else the next number of this node's random block (spec §3.4). The
+   * block lives in memory shared by every thread of the process, so ids are increasing across threads and an
+   * optimistic transaction takes one without the write lock; reserving a new block (first use after start, or
+   * when one runs out) takes the lock.
+   */
   newId(table: Table): Key {
     const pkAttr = table.attribute(table.primaryKey);
     const t = pkAttr?.type;
     if (t === 'String' || t === 'ID') return randomUUID();
+    const block = table.idBlock();
+    for (;;) {
+      const n = Atomics.add(block, 0, 1n);
+      if (n >= Atomics.load(block, 1)) break;
+      const id = Number(n);
+      if (this.get(table, id) === undefined) {
+        if (this.queued) this.noteRead(table, mapKey(id), id, null);
+        return id;
+      }
+    }
+    this.locked('a new id block');
     const blockSize = t === 'Int' ? 1024 : ID_BLOCK;
     const space = t === 'Int' ? 2 ** 31 : ID_SPACE;
-    const key = ['ids', table.name];
-    let state = this.db.catalogStore.get(key) as { next: number; end: number } | undefined;
-    while (!state || state.next >= state.end) {
-      const start = randomInt(0, Math.floor((space - blockSize) / blockSize)) * blockSize;
+    let start = 0;
+    for (;;) {
+      start = randomInt(0, Math.floor((space - blockSize) / blockSize)) * blockSize;
       let taken = false;
       for (const _ of table.primary.getKeys({ start, end: start + blockSize, limit: 1 })) taken = true;
-      if (!taken) state = { next: start, end: start + blockSize };
+      if (!taken) break;
     }
-    let id = state.next++;
-    while (table.primary.doesExist(id) && state.next < state.end) id = state.next++;
-    this.db.catalogStore.put(key, state);
-    return id;
+    // the first id goes to this transaction; publish the rest (next before end, so no thread sees a half-set block)
+    Atomics.store(block, 0, BigInt(start + 1));
+    Atomics.store(block, 1, BigInt(start + blockSize));
+    this.db.catalogStore.put(['ids', table.name], { next: start, end: start + blockSize });
+    return start;
   }
 }
 
