@@ -3,7 +3,7 @@
  * the tables it declares. It never serves requests (rest/ does) and never creates tables from a worker thread:
  * ensureTables runs once on the main thread before workers start.
  */
-export { readApplication, readApplicationConfig, componentFolders, globToRegExp, globBase, matchFiles, staticFiles, type Application, type ApplicationConfig, type StaticFile, type StaticSpec } from './application.js';
+export { readApplication, readApplicationConfig, componentFolders, globToRegExp, globBase, matchFiles, staticMounts, type Application, type ApplicationConfig, type StaticMount, type StaticSpec } from './application.js';
 export { parseSchema, SchemaError, SCALARS, type TableSpec, type AttributeSpec, type ExportSpec, type RelationshipSpec } from './schema.js';
 export { ensureTables, type EnsureResult } from './ensure.js';
 export { checkProject, projectPath, listComponents, readComponentFile, writeComponentFile, dropComponent, packageComponent, deployComponent } from './files.js';

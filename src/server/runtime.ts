@@ -17,7 +17,7 @@ import type { ListenSpec } from '../threads/index.js';
 import { createOperationsHandler } from './operations-server.js';
 import { closeFd, listenShared } from './listen.js';
 import { secureContextOptions } from './tls.js';
-import { readApplication, staticFiles, type StaticFile } from '../components/index.js';
+import { readApplication, staticMounts, type StaticMount } from '../components/index.js';
 import { createOpenApiHandler, createRestHandler, createStaticHandler, ResourceMap, setTables } from '../rest/index.js';
 import { pathToFileURL } from 'node:url';
 
@@ -182,9 +182,9 @@ export class WeftRuntime {
    * resources.js (each export with get/put/patch/post/delete becomes /<ExportName>; nested objects give nested
    * paths; a default export mounts at the root). A failing application is logged and skipped.
    */
-  private async loadResources(): Promise<{ resources: ResourceMap; statics: StaticFile[] }> {
+  private async loadResources(): Promise<{ resources: ResourceMap; statics: StaticMount[] }> {
     const map = new ResourceMap();
-    const statics: StaticFile[] = [];
+    const statics: StaticMount[] = [];
     const apps = [];
     for (const dir of this.opts.applications ?? []) {
       try { apps.push(readApplication(dir)); } catch (err) { this.logger.error({ err, application: dir }, 'application failed to load'); }
@@ -197,7 +197,7 @@ export class WeftRuntime {
     for (const app of apps) {
       const dir = app.path;
       try {
-        statics.push(...staticFiles(app));
+        statics.push(...staticMounts(app));
       } catch (err) {
         this.logger.error({ err, application: dir }, 'application static files failed to load');
       }
@@ -205,7 +205,12 @@ export class WeftRuntime {
         if (app.config.graphql) map.add({ kind: 'graphql', path: 'graphql', tables: app.tables.filter((t) => t.export).map((t) => ({ database: t.database, table: t.table, typeName: t.typeName })) });
         if (!app.config.rest) continue;
         for (const t of app.tables) {
-          if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });
+          if (t.export?.rest) {
+            map.add({
+              kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName,
+              ...(t.splitSegments ? { splitSegments: true } : {}), ...(app.config.restOptions.strictIndexing ? { strictIndexing: true } : {}),
+            });
+          }
         }
         for (const file of app.resourceFiles) {
           const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
@@ -230,7 +235,7 @@ export class WeftRuntime {
     const { config } = this.opts;
     const { resources, statics } = await this.loadResources();
     // paths no resource matches fall through to the static plugin's files, finally 404 (spec §4.1)
-    const unmatched = createStaticHandler(statics, notFound);
+    const unmatched = createStaticHandler(statics, notFound, { compressionThreshold: config.http.compressionThreshold });
     const restFor = (transport: 'http' | 'https') => createRestHandler({
       storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound: unmatched, transport, version: this.opts.version,
     });
