@@ -176,21 +176,21 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function walk(dir: string, rel = ''): string[] {
+function walk(dir: string, rel = '', dotFiles = false): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    if ((e.name.startsWith('.') && !(dotFiles && e.isFile())) || e.name === 'node_modules') continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...walk(dir, r));
+    if (e.isDirectory()) out.push(...walk(dir, r, dotFiles));
     else out.push(r);
   }
   return out;
 }
 
-export function matchFiles(dir: string, globs: string[]): string[] {
+export function matchFiles(dir: string, globs: string[], dotFiles = false): string[] {
   if (!globs.length) return [];
   const res = globs.map(globToRegExp);
-  return walk(dir).filter((f) => res.some((re) => re.test(f))).sort().map((f) => path.join(dir, f));
+  return walk(dir, '', dotFiles).filter((f) => res.some((re) => re.test(f))).sort().map((f) => path.join(dir, f));
 }
 
 /** Read an application folder. Throws with a readable message when its config or schema is broken. */

@@ -8,3 +8,5 @@ export { parseSchema, SchemaError, SCALARS, type TableSpec, type AttributeSpec, 
 export { ensureTables, type EnsureResult } from './ensure.js';
 export { checkProject, projectPath, listComponents, readComponentFile, writeComponentFile, dropComponent, packageComponent, deployComponent } from './files.js';
 export { readRoles, ensureRoles, permissionFromYaml, type RoleSpec, type EnsureRolesResult } from './roles.js';
+export { loadEnv, pluginFiles, type EnvResult } from './env.js';
+export { loadData, type DataLoadResult, type Upsert } from './data-loader.js';
