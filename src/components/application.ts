@@ -18,6 +18,14 @@ export interface ApplicationConfig {
   roles: string[] | null;
   /** The static plugin's entries (spec §5.2): files served relative to their glob's base directory. */
   static: StaticSpec[];
+  /** Options of the rest plugin beyond on/off (`rest: {strictIndexing: true}`). */
+  restOptions: { strictIndexing: boolean };
+  /** loadEnv (spec §5.2): `.env` files loaded into process.env before the application's modules. */
+  loadEnv: { files: string[]; override: boolean } | null;
+  /** dataLoader (spec §5.2): JSON/YAML files of records upserted into their table on start and deploy. */
+  dataLoader: { files: string[] } | null;
+  /** fastifyRoutes (spec §5.2): legacy custom-function route modules, mounted under `urlPath`. */
+  fastifyRoutes: { files: string[]; urlPath: string } | null;
 }
 
 export interface StaticSpec {
@@ -26,11 +34,19 @@ export interface StaticSpec {
   urlPath: string;
 }
 
-/** One file the static plugin serves: `url` has no leading slash; `base` is the glob's base directory. */
-export interface StaticFile {
-  url: string;
-  file: string;
+/**
+ * One static glob of an application, resolved per request (files added or removed after start are served or not
+ * without a restart): a URL under `urlPath` names `<base>/<rest>`, served when that path matches `pattern`.
+ */
+export interface StaticMount {
+  /** URL prefix without leading or trailing slash ('' = the root). */
+  urlPath: string;
+  /** The application folder (the glob is relative to it). */
+  appPath: string;
+  /** The glob's base directory, relative to the application folder ('' = the folder itself). */
   base: string;
+  /** The glob as a RegExp over paths relative to the application folder. */
+  pattern: RegExp;
 }
 
 export interface Application {
@@ -42,9 +58,13 @@ export interface Application {
   resourceFiles: string[];
 }
 
-const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
-  static: [{ files: ['web/**'], urlPath: '' }],
-};
+function defaultConfig(appName: string): ApplicationConfig {
+  return {
+    rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
+    static: [{ files: ['web/**'], urlPath: '' }], restOptions: { strictIndexing: false }, loadEnv: null, dataLoader: null,
+    fastifyRoutes: { files: ['routes/*.js'], urlPath: appName },
+  };
+}
 
 function filesOption(v: unknown): string[] | null {
   if (v === undefined || v === null || v === false) return null;
@@ -57,7 +77,7 @@ function filesOption(v: unknown): string[] | null {
 
 export function readApplicationConfig(dir: string): ApplicationConfig {
   const file = path.join(dir, 'config.yaml');
-  if (!fs.existsSync(file)) return DEFAULT_CONFIG;
+  if (!fs.existsSync(file)) return defaultConfig(path.basename(dir));
   let raw: unknown;
   try {
     raw = YAML.parse(fs.readFileSync(file, 'utf8')) ?? {};
@@ -74,7 +94,28 @@ export function readApplicationConfig(dir: string): ApplicationConfig {
     graphql: r.graphql !== undefined && r.graphql !== null && r.graphql !== false,
     roles: r.roles === undefined ? null : filesOption(r.roles === true ? { files: 'roles.yaml' } : r.roles) ?? null,
     static: staticOption(r.static, path.basename(dir), file),
+    restOptions: { strictIndexing: typeof r.rest === 'object' && r.rest !== null && (r.rest as Record<string, unknown>).strictIndexing === true },
+    loadEnv: r.loadEnv === undefined || r.loadEnv === null || r.loadEnv === false ? null : {
+      files: filesOption(r.loadEnv === true ? { files: '.env' } : r.loadEnv) ?? ['.env'],
+      override: typeof r.loadEnv === 'object' && (r.loadEnv as Record<string, unknown>).override === true,
+    },
+    dataLoader: r.dataLoader === undefined || r.dataLoader === null || r.dataLoader === false ? null : { files: filesOption(r.dataLoader) ?? [] },
+    fastifyRoutes: r.fastifyRoutes === undefined || r.fastifyRoutes === null || r.fastifyRoutes === false ? null : {
+      files: filesOption(r.fastifyRoutes === true ? { files: 'routes/*.js' } : r.fastifyRoutes) ?? [],
+      urlPath: urlPathOption((r.fastifyRoutes as Record<string, unknown>).urlPath, path.basename(dir), file, 'fastifyRoutes', path.basename(dir)),
+    },
   };
+}
+
+/** A plugin's `urlPath` without leading or trailing slash; `.` and `./x` are relative to the application's name. */
+function urlPathOption(v: unknown, appName: string, file: string, plugin: string, dflt = ''): string {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string') throw new Error(`${file}: ${plugin}.urlPath must be a string`);
+  let url = v;
+  if (url === '.' || url.startsWith('./')) url = appName + url.slice(1);
+  url = url.split('/').filter((s) => s).join('/');
+  if (url.split('/').some((s) => s === '..' || s === '.')) throw new Error(`${file}: ${plugin}.urlPath may not contain . or .. segments`);
+  return url;
 }
 
 /**
@@ -88,12 +129,7 @@ function staticOption(v: unknown, appName: string, file: string): StaticSpec[] {
     const o = (typeof entry === 'string' ? { files: entry } : entry) as Record<string, unknown>;
     const files = filesOption(o?.files);
     if (!o || typeof o !== 'object' || !files?.length) throw new Error(`${file}: static needs files (a glob or a list of globs)`);
-    if (o.urlPath !== undefined && typeof o.urlPath !== 'string') throw new Error(`${file}: static.urlPath must be a string`);
-    let url = (o.urlPath as string | undefined) ?? '';
-    if (url === '.' || url.startsWith('./')) url = appName + url.slice(1);
-    url = url.split('/').filter((s) => s).join('/');
-    if (url.split('/').some((s) => s === '..' || s === '.')) throw new Error(`${file}: static.urlPath may not contain . or .. segments`);
-    return { files, urlPath: url };
+    return { files, urlPath: urlPathOption(o.urlPath, appName, file, 'static') };
   });
 }
 
@@ -109,22 +145,16 @@ export function globBase(glob: string): string {
 }
 
 /**
- * The files the static plugin serves, by URL path. A glob without wildcards naming a directory serves that
- * directory's tree. The first entry (and first application) to claim a URL keeps it.
+ * The static plugin's mounts, in claim order (the first entry, and first application, to have a file for a URL
+ * serves it). A glob without wildcards naming a directory serves that directory's tree.
  */
-export function staticFiles(app: Application): StaticFile[] {
-  const out: StaticFile[] = [];
+export function staticMounts(app: Application): StaticMount[] {
+  const out: StaticMount[] = [];
   for (const spec of app.config.static) {
     for (let glob of spec.files) {
       glob = glob.replace(/^\.\//, '').replace(/\/+$/, '');
       if (!/[*?]/.test(glob) && fs.statSync(path.join(app.path, glob), { throwIfNoEntry: false })?.isDirectory()) glob += '/**';
-      const base = globBase(glob);
-      const baseAbs = path.join(app.path, base);
-      for (const file of matchFiles(app.path, [glob])) {
-        const rel = path.relative(baseAbs, file).split(path.sep).join('/');
-        if (rel.startsWith('..')) continue;
-        out.push({ url: spec.urlPath ? `${spec.urlPath}/${rel}` : rel, file, base: baseAbs });
-      }
+      out.push({ urlPath: spec.urlPath, appPath: app.path, base: globBase(glob), pattern: globToRegExp(glob) });
     }
   }
   return out;
@@ -146,21 +176,21 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function walk(dir: string, rel = ''): string[] {
+function walk(dir: string, rel = '', dotFiles = false): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    if ((e.name.startsWith('.') && !(dotFiles && e.isFile())) || e.name === 'node_modules') continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...walk(dir, r));
+    if (e.isDirectory()) out.push(...walk(dir, r, dotFiles));
     else out.push(r);
   }
   return out;
 }
 
-export function matchFiles(dir: string, globs: string[]): string[] {
+export function matchFiles(dir: string, globs: string[], dotFiles = false): string[] {
   if (!globs.length) return [];
   const res = globs.map(globToRegExp);
-  return walk(dir).filter((f) => res.some((re) => re.test(f))).sort().map((f) => path.join(dir, f));
+  return walk(dir, '', dotFiles).filter((f) => res.some((re) => re.test(f))).sort().map((f) => path.join(dir, f));
 }
 
 /** Read an application folder. Throws with a readable message when its config or schema is broken. */

@@ -50,6 +50,8 @@ export interface TableSpec {
   expiration?: number;
   audit?: boolean;
   sealed: boolean;
+  /** @splitSegments: `/T/a/b` addresses the multi-part id `[a, b]` (spec §4.2). */
+  splitSegments?: boolean;
   primaryKey: string;
   attributes: AttributeSpec[];
   export?: ExportSpec;
@@ -137,6 +139,7 @@ function tableSpec(def: ObjectTypeDefinitionNode, file: string, objectTypes: Set
   };
   if (typeof t.expiration === 'number' && t.expiration > 0) spec.expiration = t.expiration;
   if (typeof t.audit === 'boolean') spec.audit = t.audit;
+  if (directive(def.directives, 'splitSegments')) spec.splitSegments = true;
   const exp = directive(def.directives, 'export');
   if (exp) {
     const e = args(exp);

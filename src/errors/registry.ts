@@ -155,6 +155,10 @@ export const registry = {
   COMPONENT_EXISTS: e(400, (project: string) => `Project already exists: ${project}`),
   REST_RELATION_UNAVAILABLE: e(500, (attr: string) => `The relationship ${attr} can not be resolved here`),
   OPENAPI_FORBIDDEN: e(403, () => 'Forbidden'),
+  REST_NOT_INDEXED: e(404, (attr: string) => `"${attr}" is not indexed, can not search for this attribute`),
+  REST_NEEDS_INDEX: e(403, (comparator: string, attr: string) =>
+    `Can not use ${comparator} operator without combining with a condition that uses an index, can not search for attribute ${attr}`),
+  REST_SORT_NOT_INDEXED: e(404, (attr: string) => `${attr} is not indexed and not combined with any other conditions`),
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof registry;

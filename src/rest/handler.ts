@@ -27,6 +27,9 @@ import { handleCustom } from './custom.js';
 import { openApiDocument } from './openapi.js';
 import { handleGraphql } from './graphql.js';
 import { expired, freshFilter } from './expiration.js';
+import { checkIndexed } from './strict.js';
+import { acceptsBrotli, brotliBuffer, brotliStream } from './compress.js';
+import { pipeline } from 'node:stream/promises';
 
 export interface RestDeps {
   storage: LmdbStorage;
@@ -86,15 +89,38 @@ export async function send(x: Exchange, status: number, value: unknown, headers:
     // pull the first value before the status line goes out, so a failing search still gets its 4xx
     const iter = value[Symbol.iterator]();
     const first = iter.next();
+    // streamed bodies are compressed whatever their size (spec §4.4); a HEAD has no body to compress
+    const br = x.req.method !== 'HEAD' && x.deps.config.http.compressionThreshold > 0 && acceptsBrotli(x.req);
+    if (br) res.setHeader('Content-Encoding', 'br');
     res.writeHead(status);
     if (x.req.method === 'HEAD') { res.end(); return; }
     const rest = (function* () { if (!first.done) { yield first.value; for (let n = iter.next(); !n.done; n = iter.next()) yield n.value; } })();
+    if (br) {
+      const z = brotliStream();
+      const done = pipeline(z, res);
+      try {
+        await streamValues(z as unknown as ServerResponse, rest, x.format, columns ?? []);
+      } catch (err) {
+        z.destroy();
+        throw err;
+      }
+      z.end();
+      await done;
+      return;
+    }
     await streamValues(res, rest, x.format, columns ?? []);
     res.end();
     return;
   }
-  const body = encodeValue(value, x.format, columns);
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  let body: string | Buffer = encodeValue(value, x.format, columns);
+  let length = Buffer.byteLength(body);
+  const threshold = x.deps.config.http.compressionThreshold;
+  if (threshold > 0 && length > threshold && x.req.method !== 'HEAD' && acceptsBrotli(x.req)) {
+    body = brotliBuffer(body);
+    length = body.length;
+    res.setHeader('Content-Encoding', 'br');
+  }
+  res.setHeader('Content-Length', length);
   res.writeHead(status).end(body);
 }
 
@@ -118,7 +144,7 @@ function sendError(x: Exchange, err: unknown): void {
   const format: Format = x.format === 'csv' ? 'json' : x.format;
   const headers: HeaderMap = { ...((err as { headers?: HeaderMap }).headers ?? {}) };
   if (status === 401) headers['WWW-Authenticate'] = 'Basic';
-  const cls = appStatus ? (err as Error).constructor.name || 'Error' : errorClass(status, known);
+  const cls = appStatus ? (err as Error).constructor.name || 'Error' : (err as { errorClass?: string }).errorClass ?? errorClass(status, known);
   const body = encodeValue(`${cls}: ${message}`, format);
   res.setHeader('Server-Timing', timing(x));
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
@@ -163,19 +189,30 @@ export async function readAnyBody(x: Exchange): Promise<unknown> {
 type Target =
   | { kind: 'describe' }
   | { kind: 'collection'; prefix?: string }
-  | { kind: 'record'; idText: string; property?: string };
+  | { kind: 'record'; idText: string; property?: string; parts?: string[] };
 
 function decodeSegment(text: string): string {
   try { return decodeURIComponent(text); } catch { throw weftError('VALIDATION', `Invalid URL encoding in '${text}'`); }
 }
 
-function parseTarget(rest: string, x: Exchange, table: Table): Target {
+function parseTarget(rest: string, x: Exchange, table: Table, split = false): Target {
   if (rest === '') return { kind: 'describe' };
   let text = rest.slice(1);
   const ext = /\.(json|cbor|msgpack|csv)$/.exec(text);
   if (ext) { x.format = EXTENSIONS[ext[1]!]!; text = text.slice(0, -ext[0].length); }
   if (text === '') return { kind: 'collection' };
   if (text.endsWith('/')) return { kind: 'collection', prefix: decodeSegment(text.slice(0, -1)) };
+  if (split && text.includes('/')) {
+    // split before decoding, so an encoded %2F stays inside its part
+    const parts = text.split('/').map(decodeSegment);
+    const last = parts[parts.length - 1]!;
+    const dot = last.lastIndexOf('.');
+    if (dot > 0 && table.hasAttribute(last.slice(dot + 1))) {
+      parts[parts.length - 1] = last.slice(0, dot);
+      return { kind: 'record', idText: parts.join('/'), parts, property: last.slice(dot + 1) };
+    }
+    return { kind: 'record', idText: parts.join('/'), parts };
+  }
   const idText = decodeSegment(text);
   const dot = idText.lastIndexOf('.');
   if (dot > 0) {
@@ -192,6 +229,14 @@ export function coerceId(table: Table, text: string): Key {
   const v = coerceText(text, scalarType(table.attribute(pk)), pk, true);
   const id = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' ? v : text;
   if (typeof id === 'string' && Buffer.byteLength(id) > MAX_KEY_BYTES) throw weftError('PRIMARY_KEY_TOO_LARGE', Buffer.byteLength(id));
+  return id as Key;
+}
+
+/** The id a record URL addresses: with @splitSegments a multi-part id, each part coerced on its own (spec §4.2). */
+function targetId(table: Table, target: { idText: string; parts?: string[] }): Key {
+  if (!target.parts) return coerceId(table, target.idText);
+  const id = target.parts.map((p) => coerceId(table, p));
+  if (id.some((p) => typeof p !== 'string' && typeof p !== 'number')) throw weftError('INVALID_PRIMARY_KEY_TYPE', 'boolean');
   return id as Key;
 }
 
@@ -334,19 +379,20 @@ function joinEnv(x: Exchange): JoinEnv {
   return { storage: x.deps.storage, checkRead: (db, t) => checkTableAccess(x.user, db, t, 'read') };
 }
 
-function collectionQuery(table: Table, x: Exchange, prefix: string | undefined) {
+function collectionQuery(table: Table, x: Exchange, prefix: string | undefined, strict?: boolean) {
   const tq = tableQuery(table, parseQuery(x.search), joinEnv(x));
   if (prefix !== undefined) {
     const c: Condition = { attribute: table.primaryKey, comparator: 'starts_with', value: prefix };
     tq.tree = tq.tree ? { operator: 'and', conditions: [c, tq.tree] } as ConditionGroup : c;
   }
+  if (strict) checkIndexed(table, tq.tree, tq.options.sort);
   return tq;
 }
 
 async function handleTable(x: Exchange, r: TableResource, rest: string): Promise<void> {
   const method = x.req.method!;
   const table = tableOf(x, r);
-  const target = parseTarget(rest, x, table);
+  const target = parseTarget(rest, x, table, r.splitSegments);
   const { database } = r;
   const db = x.deps.storage.database(database)!;
   const username = x.user?.username;
@@ -359,7 +405,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       const readable = readableSet(x.user, database, table);
       if (target.kind === 'describe') return send(x, 200, describe(table, r, x, readable));
       if (target.kind === 'collection') {
-        const tq = collectionQuery(table, x, target.prefix);
+        const tq = collectionQuery(table, x, target.prefix, r.strictIndexing);
         authorizeRest(x.user, database, table, 'read', queryAttributes(tq));
         narrowSelect(tq, readable);
         const project = projector(table, tq.select, joinEnv(x));
@@ -367,7 +413,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         const columns = csvColumnsFor(table, tq.select).filter((c) => !readable || readable.has(c) || c.startsWith('$'));
         return send(x, 200, (function* () { for (const rec of results) yield project(narrowRecord(rec, readable)); })(), {}, columns);
       }
-      const id = coerceId(table, target.idText);
+      const id = targetId(table, target);
       if (target.property) authorizeRest(x.user, database, table, 'read', [target.property]);
       let found: Rec | undefined;
       const cacheHeaders: HeaderMap = {};
@@ -391,7 +437,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
     case 'PUT': {
       if (target.kind !== 'record' || target.property) throw notAllowed('put', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
       authorizeRest(x.user, database, table, 'update');
-      const id = coerceId(table, target.idText);
+      const id = targetId(table, target);
       const body = await readRecordBody(x);
       authorizeRest(x.user, database, table, 'update', Object.keys(body));
       const given: Rec = { ...body, [table.primaryKey]: id };
@@ -408,7 +454,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
     case 'PATCH': {
       if (target.kind !== 'record' || target.property) throw notAllowed('patch', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
       authorizeRest(x.user, database, table, 'update');
-      const id = coerceId(table, target.idText);
+      const id = targetId(table, target);
       const body = await readRecordBody(x);
       authorizeRest(x.user, database, table, 'update', Object.keys(body));
       await db.transact((txn) => {
@@ -445,11 +491,11 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       authorizeRest(x.user, database, table, 'delete');
       if (target.kind === 'record') {
         if (target.property) throw notAllowed('delete', 'GET, HEAD, OPTIONS, TRACE');
-        const id = coerceId(table, target.idText);
+        const id = targetId(table, target);
         await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); }, username);
         return send(x, 200, true);
       }
-      const tq = collectionQuery(table, x, target.kind === 'collection' ? target.prefix : undefined);
+      const tq = collectionQuery(table, x, target.kind === 'collection' ? target.prefix : undefined, r.strictIndexing);
       authorizeRest(x.user, database, table, 'delete', queryAttributes(tq), 'read');
       await db.transact((txn) => {
         const t = txn.table(table.name) ?? table;

@@ -14,3 +14,4 @@ export { transaction, Transaction } from './transaction.js';
 export { openApiDocument, createOpenApiHandler, type OpenApiDeps } from './openapi.js';
 export { buildGraphqlSchema, type GraphqlResource, type GraphqlTable } from './graphql.js';
 export { createStaticHandler, contentTypeOf } from './static.js';
+export { createFastifyRoutes, type RouteApplication, type FastifyRoutesDeps } from './fastify-routes.js';

@@ -72,7 +72,29 @@ function methodsOf(r: TableResource | CustomResource): Set<string> {
   return new Set(['get', 'put', 'patch', 'post', 'delete'].filter((m) => typeof proto?.[m] === 'function'));
 }
 
-function resourcePaths(r: TableResource | CustomResource, schemaRef: Json | undefined, pk: string, properties: string[]): Record<string, Json> {
+/**
+ * The search part as parameters (spec §4.5): one per attribute (`attr=value` is the equals condition; FIQL
+ * comparators such as `attr=gt=5` use the same name) plus the query functions. A custom resource's query string is
+ * its own business, so it stays one opaque parameter.
+ */
+function queryParameters(table: Table | undefined, typeNames: Map<string, string>): Json[] {
+  if (!table) return [{ name: 'query', in: 'query', required: false, schema: { type: 'string' }, description: 'Conditions and functions, e.g. `name=x&select(id,name)&limit(10)`' }];
+  const params: Json[] = table.def.attributes.map((a) => {
+    const schema = typeSchema(a.type === 'Array' ? a.elements?.replace(/!$/, '') : a.type, undefined, typeNames);
+    return {
+      name: a.attribute, in: 'query', required: false, schema: schema.$ref ? {} : schema,
+      description: `Records whose ${a.attribute} equals the value${a.type === 'Array' ? ' (any element)' : ''}${a.indexed || a.is_primary_key ? ' (indexed)' : ''}; FIQL comparators such as \`${a.attribute}=gt=<value>\` also apply`,
+    };
+  });
+  params.push(
+    { name: 'select(<attributes>)', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' }, description: 'Properties to return, e.g. `select(id,name)`' },
+    { name: 'sort(<attributes>)', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' }, description: 'Sort order, e.g. `sort(+name,-age)`' },
+    { name: 'limit(<start>,<end>)', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' }, description: '`limit(n)` returns the first n records, `limit(start,end)` records start to end' },
+  );
+  return params;
+}
+
+function resourcePaths(r: TableResource | CustomResource, schemaRef: Json | undefined, pk: string, properties: string[], query: Json[]): Record<string, Json> {
   const name = r.path;
   const tag = r.kind === 'table' ? r.typeName : r.name;
   const methods = methodsOf(r);
@@ -84,7 +106,7 @@ function resourcePaths(r: TableResource | CustomResource, schemaRef: Json | unde
   if (methods.has('get')) {
     collection.get = {
       tags: [tag], summary: `Search ${tag} records with the REST query language`,
-      parameters: [{ name: 'query', in: 'query', required: false, schema: { type: 'string' }, description: 'Conditions and functions, e.g. `name=x&select(id,name)&limit(10)`' }],
+      parameters: query,
       responses: { 200: { description: 'Matching records', ...jsonContent({ type: 'array', items: record }) }, ...errorResponses },
     };
     one.get = {
@@ -108,7 +130,7 @@ function resourcePaths(r: TableResource | CustomResource, schemaRef: Json | unde
   if (methods.has('delete')) {
     collection.delete = {
       tags: [tag], summary: `Delete the ${tag} records matching a query`,
-      parameters: [{ name: 'query', in: 'query', required: false, schema: { type: 'string' } }],
+      parameters: query.filter((p) => !String(p.name).startsWith('select(') && !String(p.name).startsWith('sort(')),
       responses: { 200: { description: 'Deleted', ...jsonContent({ type: 'boolean' }) }, ...errorResponses },
     };
     one.delete = {
@@ -166,7 +188,7 @@ export function openApiDocument(resources: ResourceMap, storage: LmdbStorage, ve
       schemas[r.typeName] = tableSchema(t, typeNames);
       ref = { $ref: `#/components/schemas/${r.typeName}` };
     }
-    Object.assign(paths, resourcePaths(r, ref, t?.primaryKey ?? 'id', t ? t.def.attributes.map((a) => a.attribute) : []));
+    Object.assign(paths, resourcePaths(r, ref, t?.primaryKey ?? 'id', t ? t.def.attributes.map((a) => a.attribute) : [], queryParameters(t, typeNames)));
   }
   return {
     openapi: '3.0.3',

@@ -13,6 +13,10 @@ export interface TableResource {
   database: string;
   table: string;
   typeName: string;
+  /** @splitSegments: path segments after the table name form a multi-part id (spec §4.2). */
+  splitSegments?: boolean;
+  /** `rest: {strictIndexing: true}`: refuse searches an index cannot drive, with Harper's messages (spec §4.5). */
+  strictIndexing?: boolean;
 }
 
 export interface CustomResource {

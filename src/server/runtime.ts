@@ -17,8 +17,9 @@ import type { ListenSpec } from '../threads/index.js';
 import { createOperationsHandler } from './operations-server.js';
 import { closeFd, listenShared } from './listen.js';
 import { secureContextOptions } from './tls.js';
-import { readApplication, staticFiles, type StaticFile } from '../components/index.js';
-import { createOpenApiHandler, createRestHandler, createStaticHandler, ResourceMap, setTables } from '../rest/index.js';
+import { loadEnv, pluginFiles, readApplication, staticMounts, type StaticMount } from '../components/index.js';
+import { createFastifyRoutes, createOpenApiHandler, createRestHandler, createStaticHandler, ResourceMap, setTables, type RouteApplication } from '../rest/index.js';
+import { executeOperation } from '../operations/index.js';
 import { pathToFileURL } from 'node:url';
 
 const RESOURCE_METHODS = ['get', 'put', 'patch', 'post', 'delete'];
@@ -182,9 +183,10 @@ export class WeftRuntime {
    * resources.js (each export with get/put/patch/post/delete becomes /<ExportName>; nested objects give nested
    * paths; a default export mounts at the root). A failing application is logged and skipped.
    */
-  private async loadResources(): Promise<{ resources: ResourceMap; statics: StaticFile[] }> {
+  private async loadResources(): Promise<{ resources: ResourceMap; statics: StaticMount[]; routes: RouteApplication[] }> {
     const map = new ResourceMap();
-    const statics: StaticFile[] = [];
+    const statics: StaticMount[] = [];
+    const routes: RouteApplication[] = [];
     const apps = [];
     for (const dir of this.opts.applications ?? []) {
       try { apps.push(readApplication(dir)); } catch (err) { this.logger.error({ err, application: dir }, 'application failed to load'); }
@@ -197,7 +199,14 @@ export class WeftRuntime {
     for (const app of apps) {
       const dir = app.path;
       try {
-        statics.push(...staticFiles(app));
+        // loadEnv before any of the application's modules load (spec §5.2); this thread has its own process.env
+        loadEnv(app);
+      } catch (err) {
+        this.logger.error({ err, application: dir }, 'application .env files failed to load');
+      }
+      try {
+        statics.push(...staticMounts(app));
+        if (app.config.fastifyRoutes) routes.push({ name: app.name, files: pluginFiles(app, app.config.fastifyRoutes.files), urlPath: app.config.fastifyRoutes.urlPath });
       } catch (err) {
         this.logger.error({ err, application: dir }, 'application static files failed to load');
       }
@@ -205,7 +214,12 @@ export class WeftRuntime {
         if (app.config.graphql) map.add({ kind: 'graphql', path: 'graphql', tables: app.tables.filter((t) => t.export).map((t) => ({ database: t.database, table: t.table, typeName: t.typeName })) });
         if (!app.config.rest) continue;
         for (const t of app.tables) {
-          if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });
+          if (t.export?.rest) {
+            map.add({
+              kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName,
+              ...(t.splitSegments ? { splitSegments: true } : {}), ...(app.config.restOptions.strictIndexing ? { strictIndexing: true } : {}),
+            });
+          }
         }
         for (const file of app.resourceFiles) {
           const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
@@ -223,16 +237,22 @@ export class WeftRuntime {
         this.logger.error({ err, application: dir }, 'application resources failed to load');
       }
     }
-    return { resources: map, statics };
+    return { resources: map, statics, routes };
   }
 
   private async doStart(): Promise<void> {
     const { config } = this.opts;
-    const { resources, statics } = await this.loadResources();
-    // paths no resource matches fall through to the static plugin's files, finally 404 (spec §4.1)
-    const unmatched = createStaticHandler(statics, notFound);
+    const { resources, statics, routes } = await this.loadResources();
+    // paths no resource matches fall through to the static plugin's files, then Fastify routes, finally 404 (spec §4.1)
+    const fastify = (transport: 'http' | 'https') => createFastifyRoutes(routes, {
+      execute: (body, ctx) => executeOperation(body, ctx, this.services), users: this.users, config, logger: this.logger, transport,
+    }, notFound);
+    const staticOpts = { compressionThreshold: config.http.compressionThreshold };
+    const unmatched = createStaticHandler(statics, await fastify('http'), staticOpts);
+    const unmatchedTls = this.opts.listeners.some((l) => l.name === 'http-secure' || l.name === 'operations-secure')
+      ? createStaticHandler(statics, await fastify('https'), staticOpts) : unmatched;
     const restFor = (transport: 'http' | 'https') => createRestHandler({
-      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound: unmatched, transport, version: this.opts.version,
+      storage: this.storage, users: this.users, config, logger: this.logger, resources, notFound: transport === 'https' ? unmatchedTls : unmatched, transport, version: this.opts.version,
     });
     const rest = restFor('http');
     const opsNet = config.operationsApi.network;

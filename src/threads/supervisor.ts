@@ -19,7 +19,10 @@ import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
 import type { PoolTask } from '../pool/index.js';
 import type { ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import { threadInfoOf } from './thread-info.js';
-import { componentFolders, ensureRoles, ensureTables, readApplication, readRoles } from '../components/index.js';
+import { componentFolders, ensureRoles, ensureTables, loadData, loadEnv, readApplication, readRoles } from '../components/index.js';
+import { executeOperation } from '../operations/index.js';
+import type { User } from '../auth/index.js';
+import type { Rec } from '../storage/index.js';
 
 export interface SupervisorOptions extends ConfigSources {
   version: string;
@@ -207,6 +210,8 @@ export class Supervisor {
     for (const dir of [...componentFolders(config.componentsRoot), ...(this.opts.applications ?? [])]) {
       try {
         const app = readApplication(dir, (msg) => logger.warn(msg));
+        // loadEnv first: workers started after this inherit the main thread's process.env
+        for (const w of loadEnv(app).warnings) logger.warn(w);
         if (app.resourceFiles.length) linkPackage(app.path);
         const res = await ensureTables(this.mainRuntime!.storage, app.tables, config.logging.auditLog);
         for (const w of res.warnings) logger.warn(w);
@@ -214,6 +219,10 @@ export class Supervisor {
         const roles = await ensureRoles(this.mainRuntime!.storage, this.mainRuntime!.users, readRoles(app));
         for (const e of roles.errors) { logger.error(e); this.print(`Error loading roles of ${dir}: ${e}`); }
         if (roles.created.length || roles.updated.length) this.broadcast({ type: 'auth-changed' });
+        // dataLoader (spec §5.2): here on the main thread, so once per start or deploy, not once per worker
+        const data = await loadData(app, this.mainRuntime!.storage, (database, table, records) => this.upsertAsLoader(database, table, records));
+        for (const e of data.errors) { logger.error(e); this.print(e); }
+        for (const l of data.loaded) logger.info(`dataLoader loaded ${l.records} records from ${l.file} into ${l.database}.${l.table}`);
         loaded.push(app.path);
       } catch (err) {
         logger.error({ err, application: dir }, 'application failed to load');
@@ -221,6 +230,14 @@ export class Supervisor {
       }
     }
     return loaded;
+  }
+
+  /** A dataLoader file's records through the upsert operation, so they get the same validation as any write. */
+  private async upsertAsLoader(database: string, table: string, records: Rec[]): Promise<number> {
+    const user: User = { username: 'dataLoader', active: true, role: { id: 'super_user', role: 'super_user', permission: { super_user: true } } };
+    const res = await executeOperation({ operation: 'upsert', database, table, records },
+      { user, ip: '', transport: 'internal', requestId: 'dataLoader' }, this.mainRuntime!.services) as { upserted_hashes?: unknown[] };
+    return res.upserted_hashes?.length ?? records.length;
   }
 
   private async recreateMainWithListeners(): Promise<WeftRuntime> {
