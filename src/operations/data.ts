@@ -120,7 +120,9 @@ function write(op: WriteOp): Handler {
 export function writeRecords(
   database: Database, db: string, table: string, op: WriteOp, records: Rec[], keys: Array<Key | undefined>, user?: string,
 ): Promise<TransactResult<WriteOutcome>> {
-  return database.transact((txn) => applyWrites(txn, db, table, op, records, keys), user);
+  // optimistic: records are checked at commit instead of holding the write lock while JavaScript runs (WriteTxn);
+  // a new attribute on a dynamic table needs the lock and reruns locked
+  return database.transact((txn) => applyWrites(txn, db, table, op, records, keys), user, { optimistic: true });
 }
 
 /** Apply one record of a request (later records see earlier ones: they run in the same transaction). */
@@ -155,7 +157,7 @@ export const deleteRecords: Handler = async (req, ctx, services) => {
     const t = txn.table(table);
     if (!t) throw weftError('TABLE_NOT_FOUND', db, table);
     for (const k of keys) txn.remove(t, k);
-  }, ctx.user?.username);
+  }, ctx.user?.username, { optimistic: true });
   // Harper reports ids that did not exist under deleted_hashes too (spec §2.8, §10 item 8)
   const n = keys.length;
   return {

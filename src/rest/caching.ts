@@ -1,17 +1,29 @@
 /**
  * Caching tables (spec §5.4, §4.4, §9 item 19): `Table.sourcedFrom(Source, {expiration, timeout})` makes a table a
  * cache of a source resource. A get on a missing or stale record calls the source's get; concurrent misses for one
- * key share one call (per thread), and so does a failure, which is remembered for a short while (negative
+ * key share one call per process, and so does a failure, which is remembered for a short while (negative
  * caching) so a failing origin is not hammered. The call has a timeout. Request Cache-Control directives:
  * max-age (expiry of the new entry), only-if-cached (never contact the origin; 504 when absent), no-cache
  * (reload), no-store (do not store the result), stale-if-error (serve the stale entry when the origin fails).
  *
  * When each entry was fetched and when it expires is kept next to the table in the database's `__cache__` store,
  * written in the same transaction as the record, so every thread agrees on freshness.
+ *
+ * Stampede protection across worker threads: within a thread, waiters share the loading promise (`inflight`);
+ * across the threads of the process, the loader holds lmdb-js's process-wide record lock on the entry's key in
+ * `__cache__` (`attemptLock`/`unlock`). A thread that does not get the lock registers a callback that fires when
+ * the lock is released, then reads what the winner left: the stored entry, or an outcome marker in
+ * `__cache_outcome__` (the shared failure, or "not found"). lmdb-js releases the locks of a thread whose
+ * environment is torn down (a crashed worker), which wakes the waiters and one of them takes over; a waiter that
+ * is never woken gives up after the source timeout plus a margin and breaks the lock.
+ *
+ * Also here: stale-while-revalidate (`allowStaleWhileRevalidate` on the source), write-through of put/patch/
+ * delete/publish to the source's methods of the same name, and active caching from a source's `subscribe()`,
+ * consumed on the one thread that holds the table's subscription lock (taken over when that thread dies).
  */
 import type { Database as LmdbDbi } from 'lmdb';
-import { weftError } from '../errors/index.js';
-import type { Key, LmdbStorage, Rec, Table } from '../storage/index.js';
+import { fromWire, WeftError, weftError, type WireError } from '../errors/index.js';
+import type { Key, LmdbStorage, Rec, Table, WriteTxn } from '../storage/index.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
 
 export interface CacheOptions {
@@ -44,8 +56,25 @@ export interface CachedResult {
 
 const configs = new Map<string, CacheConfig>();
 const inflight = new Map<string, Promise<Rec | undefined>>();
-const failures = new Map<string, { error: unknown; until: number }>();
 const metaStores = new WeakMap<object, LmdbDbi<EntryMeta, [string, Key]>>();
+const outcomeStores = new WeakMap<object, LmdbDbi<Outcome, [string, Key]>>();
+
+/**
+ * What the last load of a key ended with when it stored no entry: a failure (`error`, remembered until `until`) or
+ * "not found" (no `error`). `at` lets a waiter tell an outcome of the load it waited for from an older one.
+ */
+interface Outcome { at: number; until?: number; error?: SharedError }
+type SharedError = { weft: WireError } | { name: string; message: string; statusCode?: number };
+
+/** lmdb-js record-lock "versions" (part of the lock key), one per kind of lock on `__cache__` keys. */
+const LOAD_LOCK = 0;
+const SUBSCRIBE_LOCK = 1;
+/** The lmdb-js lock API, which its type declarations do not list. */
+interface Lockable {
+  attemptLock(key: unknown, version: number, onRelease: () => void): boolean;
+  unlock(key: unknown, version: number, onlyCheck?: boolean): boolean;
+}
+const lockable = (dbi: unknown) => dbi as Lockable;
 
 const tableKey = (database: string, table: string) => `${database}.${table}`;
 
@@ -60,7 +89,7 @@ export function setSource(database: string, table: string, source: unknown, opti
 export function clearSources(): void {
   configs.clear();
   inflight.clear();
-  failures.clear();
+  stopSubscriptions();
 }
 
 export function isCaching(table: Table): boolean {
@@ -99,6 +128,34 @@ function metaStore(storage: LmdbStorage, table: Table): LmdbDbi<EntryMeta, [stri
     metaStores.set(db, m);
   }
   return m;
+}
+
+function outcomeStore(storage: LmdbStorage, table: Table): LmdbDbi<Outcome, [string, Key]> {
+  const db = storage.database(table.def.database);
+  if (!db) throw weftError('DATABASE_NOT_FOUND', table.def.database);
+  let o = outcomeStores.get(db);
+  if (!o) {
+    o = db.env.openDB<Outcome, [string, Key]>({ name: '__cache_outcome__', encoding: 'msgpack' });
+    outcomeStores.set(db, o);
+  }
+  return o;
+}
+
+/** An error as plain data, so a waiter on another thread can throw the same status and message. */
+function shareError(err: unknown): SharedError {
+  if (err instanceof WeftError) return { weft: err.toWire() };
+  const e = err instanceof Error ? err : new Error(String(err));
+  const status = (e as { statusCode?: unknown }).statusCode;
+  return { name: e.constructor?.name || 'Error', message: e.message, ...(typeof status === 'number' ? { statusCode: status } : {}) };
+}
+
+function unshareError(s: SharedError): Error {
+  if ('weft' in s) return fromWire(s.weft);
+  // the REST error body names the error's class (`Error: ...`), so the rebuilt error keeps the class name
+  const named = { [s.name]: class extends Error {} }[s.name]!;
+  const e = new named(s.message);
+  if (s.statusCode !== undefined) (e as Error & { statusCode?: number }).statusCode = s.statusCode;
+  return e;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -141,29 +198,114 @@ export async function cachedGet(storage: LmdbStorage, table: Table, id: Key, d: 
     throw weftError('CACHE_NOT_CACHED');
   }
   const key = `${tableKey(database, table.name)}\0${typeof id === 'object' ? JSON.stringify(id) : String(id)}`;
-  const failed = failures.get(key);
+  const outcomes = outcomeStore(storage, table);
+  const failed = d.noCache ? undefined : outcomes.get([table.name, id]);
+  const remembered = failed?.error && (failed.until ?? 0) > now ? failed.error : undefined;
+  const age = () => m ? Math.max(0, Math.floor((now - m.fetched) / 1000)) : undefined;
+  // stale-while-revalidate: answer with the stale entry now, refresh once in the background
+  if (stored !== undefined && !d.noCache && !d.noStore && await allowsStale(cfg, stored, m, id, requestContext)) {
+    if (!remembered) startLoad(key, false, () => loadShared(storage, table, cfg, id, d, stored, requestContext, username, meta, now)).catch(() => {});
+    return { record: stored, miss: false, age: age() };
+  }
   let load: Promise<Rec | undefined>;
-  if (failed && failed.until > now && !d.noCache) load = Promise.reject(failed.error);
-  else {
-    // a no-store request must not share (or publish) a load that others will store, and vice versa
-    const flightKey = d.noStore ? `${key}\0nostore` : key;
-    let p = inflight.get(flightKey);
-    if (!p) {
-      p = loadFromSource(storage, table, cfg, id, d, stored, requestContext, username, meta);
-      inflight.set(flightKey, p);
-      const done = () => { if (inflight.get(flightKey) === p) inflight.delete(flightKey); };
-      p.then(done, (error) => {
-        done();
-        failures.set(key, { error, until: Date.now() + (cfg.options.negativeTtl ?? 1000) });
-      });
-    }
-    load = p;
+  if (remembered) load = Promise.reject(unshareError(remembered));
+  else if (d.noStore) {
+    // a no-store load stores nothing another thread could read, so it only shares within this thread
+    load = startLoad(key, true, () => loadFromSource(storage, table, cfg, id, d, stored, requestContext, username, meta));
+  } else {
+    load = startLoad(key, false, () => loadShared(storage, table, cfg, id, d, stored, requestContext, username, meta, now));
   }
   try {
     return { record: await load, miss: true };
   } catch (err) {
-    if (d.staleIfError && stored !== undefined) return { record: stored, miss: true, age: m ? Math.floor((now - m.fetched) / 1000) : undefined };
+    if (d.staleIfError && stored !== undefined) return { record: stored, miss: true, age: age() };
     throw err;
+  }
+}
+
+/** The load of `key` this thread already runs, or a new one. */
+function startLoad(key: string, noStore: boolean, run: () => Promise<Rec | undefined>): Promise<Rec | undefined> {
+  // a no-store request must not share (or publish) a load that others will store, and vice versa
+  const flightKey = noStore ? `${key}\0nostore` : key;
+  let p = inflight.get(flightKey);
+  if (!p) {
+    p = run();
+    inflight.set(flightKey, p);
+    const done = () => { if (inflight.get(flightKey) === p) inflight.delete(flightKey); };
+    p.then(done, done);
+  }
+  return p;
+}
+
+/** Ask the source whether a stale entry may be served while it is refreshed (spec §5.4). */
+async function allowsStale(cfg: CacheConfig, stored: Rec, m: EntryMeta | undefined, id: Key, requestContext: unknown): Promise<boolean> {
+  const src = cfg.source;
+  const entry = { value: stored, id, fetched: m?.fetched, expiresAt: m?.expiresAt };
+  try {
+    if (typeof src === 'function' && typeof src.prototype?.allowStaleWhileRevalidate === 'function') {
+      return Boolean(await new src(id, { requestContext }).allowStaleWhileRevalidate(entry, id));
+    }
+    if (typeof src?.allowStaleWhileRevalidate === 'function') return Boolean(await src.allowStaleWhileRevalidate(entry, id));
+  } catch {
+    // a throwing predicate means "no": the entry is reloaded as without it
+  }
+  return false;
+}
+
+/**
+ * One load per process: the thread holding the entry's lock calls the source; the others wait for the lock to be
+ * released and read what it left. Entries and outcomes written after `since` (when this request looked) are the
+ * answer of a load this request waited for.
+ */
+async function loadShared(
+  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: Rec | undefined,
+  requestContext: unknown, username: string | undefined, meta: LmdbDbi<EntryMeta, [string, Key]>, since: number,
+): Promise<Rec | undefined> {
+  const lockKey: [string, Key] = [table.name, id];
+  const outcomes = outcomeStore(storage, table);
+  const settled = (): { record: Rec | undefined } | undefined => {
+    const m = meta.get(lockKey);
+    if (m && m.fetched >= since) {
+      const rec = table.get(id);
+      if (rec !== undefined) return { record: rec };
+    }
+    const o = outcomes.get(lockKey);
+    if (o && o.at >= since) {
+      if (o.error) throw unshareError(o.error);
+      return { record: undefined };
+    }
+    return undefined;
+  };
+  const patience = (cfg.options.timeout ?? 30_000) + 5_000;
+  for (;;) {
+    let wake!: () => void;
+    const released = new Promise<void>((resolve) => { wake = resolve; });
+    if (lockable(meta).attemptLock(lockKey, LOAD_LOCK, () => wake())) {
+      try {
+        // a load on another thread may have finished between this request's look and taking the lock
+        const done = settled();
+        if (done) return done.record;
+        try {
+          const record = await loadFromSource(storage, table, cfg, id, d, stale, requestContext, username, meta);
+          if (record === undefined) await outcomes.put(lockKey, { at: Date.now() });
+          else if (outcomes.get(lockKey)) await outcomes.remove(lockKey);
+          return record;
+        } catch (error) {
+          const at = Date.now();
+          await outcomes.put(lockKey, { at, until: at + (cfg.options.negativeTtl ?? 1000), error: shareError(error) }).catch(() => {});
+          throw error;
+        }
+      } finally {
+        lockable(meta).unlock(lockKey, LOAD_LOCK);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const wokeUp = await Promise.race([released.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), patience); })]);
+    clearTimeout(timer);
+    const done = settled();
+    if (done) return done.record;
+    // never woken: the holder is gone without its lock being released; break the lock and load
+    if (!wokeUp) lockable(meta).unlock(lockKey, LOAD_LOCK);
   }
 }
 
@@ -199,4 +341,150 @@ export async function invalidate(storage: LmdbStorage, table: Table, id: Key): P
   const meta = metaStore(storage, table);
   const db = storage.database(table.def.database)!;
   await db.transact(() => { meta.put([table.name, id], { fetched: 0, expiresAt: 0 }); });
+}
+
+// ---- write-through (spec §5.4) ----
+
+export type WriteMethod = 'put' | 'patch' | 'delete' | 'publish';
+
+/** True when `table` is a cache whose source has a `method` to pass writes to. */
+export function writesThrough(table: Table, method: WriteMethod): boolean {
+  const src = configs.get(tableKey(table.def.database, table.name))?.source;
+  if (!src) return false;
+  if (typeof src === 'function') return typeof src.prototype?.[method] === 'function' || typeof src[method] === 'function';
+  return typeof src[method] === 'function';
+}
+
+/**
+ * Pass a write to the source's method of the same name before the cache table is written: a throw from the source
+ * (or its timeout) aborts the write with the source's error. Same calling conventions as the source's get.
+ */
+export async function writeThrough(table: Table, method: WriteMethod, id: Key, data: unknown, context: unknown): Promise<void> {
+  const cfg = configs.get(tableKey(table.def.database, table.name));
+  if (!cfg) return;
+  const src = cfg.source;
+  const call = () => {
+    if (typeof src === 'function' && typeof src.prototype?.[method] === 'function') {
+      const target = Object.assign(new RequestTarget(`/${String(id)}`, '', String(id)), { id });
+      const inst = new src(id, context);
+      if (src.loadAsInstance === false) return method === 'delete' ? inst.delete(target) : inst[method](target, data);
+      return method === 'delete' ? inst.delete(target) : inst[method](data, target);
+    }
+    return method === 'delete' ? src.delete(id, context) : src[method](id, data, context);
+  };
+  await withTimeout(Promise.resolve().then(call), cfg.options.timeout ?? 30_000);
+}
+
+/**
+ * Called inside the storage transaction that writes record `id` of a caching table: a written record is the
+ * newest value, so it is fresh for the table's expiration; a deleted one has no entry metadata left.
+ */
+export function noteCacheWrite(storage: LmdbStorage, table: Table, id: Key, deleted: boolean): void {
+  const cfg = configs.get(tableKey(table.def.database, table.name));
+  if (!cfg) return;
+  const meta = metaStore(storage, table);
+  if (deleted) { meta.remove([table.name, id]); return; }
+  const fetched = Date.now();
+  const seconds = cfg.options.expiration ?? table.def.expiration;
+  meta.put([table.name, id], seconds === undefined ? { fetched } : { fetched, expiresAt: fetched + seconds * 1000 });
+}
+
+// ---- active caching: the source's subscribe() (spec §5.4) ----
+
+interface SourceEvent { type?: string; id?: Key; value?: unknown; timestamp?: number; writes?: SourceEvent[] }
+
+const subscriptions = new Set<() => void>();
+
+function stopSubscriptions(): void {
+  for (const stop of subscriptions) stop();
+  subscriptions.clear();
+}
+
+function subscribable(src: any): boolean {
+  return typeof src === 'function' ? typeof src.prototype?.subscribe === 'function' || typeof src.subscribe === 'function' : typeof src?.subscribe === 'function';
+}
+
+/** One event applied to the cache table; events that change nothing stored here ('message') are skipped. */
+function applyEvent(storage: LmdbStorage, txn: WriteTxn, table: Table, e: SourceEvent): void {
+  if (!e || typeof e !== 'object' || e.id === undefined || e.id === null) return;
+  const t = txn.table(table.name) ?? table;
+  const meta = metaStore(storage, table);
+  switch (e.type) {
+    case 'put': {
+      if (!e.value || typeof e.value !== 'object' || Array.isArray(e.value)) return;
+      const record: Rec = { ...(e.value as Rec), [t.primaryKey]: e.id };
+      txn.put(t, e.id, record, 'put');
+      noteCacheWrite(storage, table, e.id, false);
+      return;
+    }
+    case 'delete':
+      txn.remove(t, e.id);
+      meta.remove([table.name, e.id]);
+      return;
+    case 'invalidate':
+      meta.put([table.name, e.id], { fetched: 0, expiresAt: 0 });
+      return;
+  }
+}
+
+/**
+ * Consume the source's `subscribe()` events into the cache table on one thread of the process: the thread that
+ * holds the table's subscription lock. The others wait on the lock; lmdb-js releases it when the holding thread's
+ * environment is torn down (crash or exit), and the first waiter to retake it subscribes anew. When the event
+ * stream ends or fails, the lock is released and taken again (by any thread) a second later.
+ */
+export function startSubscription(storage: LmdbStorage, table: Table): void {
+  const cfg = configs.get(tableKey(table.def.database, table.name));
+  if (!cfg || !subscribable(cfg.source)) return;
+  const db = storage.database(table.def.database);
+  if (!db) return;
+  const meta = metaStore(storage, table);
+  const lockKey: [string, Key] = [table.name, ''];
+  let stopped = false;
+  let owned = false;
+  let iterator: AsyncIterator<SourceEvent> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const release = () => {
+    if (!owned) return;
+    owned = false;
+    try { lockable(meta).unlock(lockKey, SUBSCRIBE_LOCK); } catch { /* the environment is already closed */ }
+  };
+  const consume = async () => {
+    const src = cfg.source;
+    const iterable = typeof src === 'function' && typeof src.prototype?.subscribe === 'function'
+      ? await new src(null, {}).subscribe({})
+      : await src.subscribe({});
+    if (!iterable || typeof iterable[Symbol.asyncIterator] !== 'function') return;
+    iterator = iterable[Symbol.asyncIterator]() as AsyncIterator<SourceEvent>;
+    while (!stopped) {
+      const next = await iterator.next();
+      if (next.done || stopped) break;
+      const e = next.value;
+      const events = e?.type === 'transaction' && Array.isArray(e.writes) ? e.writes : [e];
+      await db.transact((txn) => { for (const one of events) applyEvent(storage, txn, table, one); });
+    }
+  };
+  const take = () => {
+    if (stopped) return;
+    try {
+      if (!lockable(meta).attemptLock(lockKey, SUBSCRIBE_LOCK, take)) return;
+    } catch {
+      return; // the environment is closing
+    }
+    owned = true;
+    consume().catch(() => { /* a failing source stream is resubscribed below */ }).finally(() => {
+      release();
+      if (!stopped) { retry = setTimeout(take, 1000); retry.unref(); }
+    });
+  };
+  const stop = () => {
+    stopped = true;
+    clearTimeout(retry);
+    const it = iterator;
+    iterator = undefined;
+    Promise.resolve().then(() => it?.return?.()).catch(() => {});
+    release();
+  };
+  subscriptions.add(stop);
+  setImmediate(take);
 }

@@ -20,7 +20,9 @@ import { coerceText, scalarType } from './coerce.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery, type JoinEnv } from './query.js';
 import { relationsOf } from './joins.js';
-import { cachedGet, isCaching, parseCacheControl } from './caching.js';
+import { cachedGet, isCaching, noteCacheWrite, parseCacheControl, writesThrough, writeThrough, type WriteMethod } from './caching.js';
+import { transaction } from './transaction.js';
+import type { ResourceContext } from './resource.js';
 import type { CustomResource, ResourceMap, TableResource } from './resources.js';
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
@@ -389,6 +391,37 @@ function collectionQuery(table: Table, x: Exchange, prefix: string | undefined, 
   return tq;
 }
 
+/** The Resource API context of a request handled by the built-in table handler (what a source's methods see). */
+function resourceContext(x: Exchange): ResourceContext {
+  const url = x.req.url ?? '/';
+  return {
+    user: x.user, method: x.req.method ?? 'GET', url, pathname: url.split('?')[0]!, responseHeaders: new Map(),
+    headers: { get: (name: string) => { const v = x.req.headers[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v; } },
+  };
+}
+
+/**
+ * A write of record `id` by the built-in table handler: `op` in one storage transaction. On a caching table it also
+ * refreshes the entry's freshness, and when the source has `method` the source gets the write first (spec §5.4),
+ * in one request transaction with the table write, so writes the source makes to other tables commit (or roll
+ * back) together with it. Returns the response headers the source set.
+ */
+async function writeRecord(
+  x: Exchange, table: Table, method: WriteMethod, id: Key, data: unknown, preview: Rec | null, op: (txn: WriteTxn) => void,
+): Promise<HeaderMap> {
+  const db = x.deps.storage.database(table.def.database)!;
+  // a single-record write runs optimistically: no JavaScript under the process-wide write lock (WriteTxn)
+  if (!isCaching(table)) { await db.transact(op, x.user?.username, { optimistic: true }); return {}; }
+  const apply = (txn: WriteTxn) => { op(txn); noteCacheWrite(x.deps.storage, txn.table(table.name) ?? table, id, preview === null); };
+  if (!writesThrough(table, method)) { await db.transact(apply, x.user?.username); return {}; }
+  const context = resourceContext(x);
+  await transaction(context, async (t) => {
+    await writeThrough(table, method, id, data, context);
+    t.queue(table.def.database, table.name, id, preview, apply);
+  });
+  return Object.fromEntries(context.responseHeaders);
+}
+
 async function handleTable(x: Exchange, r: TableResource, rest: string): Promise<void> {
   const method = x.req.method!;
   const table = tableOf(x, r);
@@ -442,14 +475,14 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       authorizeRest(x.user, database, table, 'update', Object.keys(body));
       const given: Rec = { ...body, [table.primaryKey]: id };
       checkTypes(table, given);
-      await db.transact((txn) => {
+      const headers = await writeRecord(x, table, 'put', id, given, given, (txn) => {
         const t = txn.table(table.name) ?? table;
         const prev = txn.get(t, id);
         const record = keepUnupdatable(x.user, database, t, given, prev);
         stamp(txn, t, record, prev);
         txn.put(t, id, record, 'put', prev ?? null);
-      }, username);
-      return send(x, 204, undefined);
+      });
+      return send(x, 204, undefined, headers);
     }
     case 'PATCH': {
       if (target.kind !== 'record' || target.property) throw notAllowed('patch', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');
@@ -457,15 +490,16 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       const id = targetId(table, target);
       const body = await readRecordBody(x);
       authorizeRest(x.user, database, table, 'update', Object.keys(body));
-      await db.transact((txn) => {
+      const preview: Rec | null = isCaching(table) ? { ...(table.get(id) ?? {}), ...body, [table.primaryKey]: id } : null;
+      const headers = await writeRecord(x, table, 'patch', id, body, preview, (txn) => {
         const t = txn.table(table.name) ?? table;
         const prev = txn.get(t, id);
         const record: Rec = { ...(prev ?? {}), ...body, [t.primaryKey]: id };
         checkTypes(t, record);
         stamp(txn, t, record, prev);
         txn.put(t, id, record, 'patch', prev ?? null);
-      }, username);
-      return send(x, 204, undefined);
+      });
+      return send(x, 204, undefined, headers);
     }
     case 'POST': {
       if (target.kind === 'record') throw notAllowed('post', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS, TRACE');
@@ -484,7 +518,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         stamp(txn, t, record, undefined);
         txn.put(t, key, record, 'insert', null);
         return key;
-      }, username);
+      }, username, { optimistic: true });
       return send(x, 201, id, { Location: String(id) });
     }
     case 'DELETE': {
@@ -492,8 +526,8 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       if (target.kind === 'record') {
         if (target.property) throw notAllowed('delete', 'GET, HEAD, OPTIONS, TRACE');
         const id = targetId(table, target);
-        await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); }, username);
-        return send(x, 200, true);
+        const headers = await writeRecord(x, table, 'delete', id, undefined, null, (txn) => { txn.remove(txn.table(table.name) ?? table, id); });
+        return send(x, 200, true, headers);
       }
       const tq = collectionQuery(table, x, target.kind === 'collection' ? target.prefix : undefined, r.strictIndexing);
       authorizeRest(x.user, database, table, 'delete', queryAttributes(tq), 'read');

@@ -15,9 +15,12 @@ import { parseQuery } from './query-parser.js';
 import { projector, tableQuery } from './query.js';
 import { setRelations, type RelationDecl } from './joins.js';
 import { checkTableAccess } from './access.js';
-import { activeTransaction, setTransactionStorage } from './transaction.js';
+import { activeTransaction, setTransactionStorage, transaction } from './transaction.js';
 import { expired, freshFilter, startExpirationSweeps } from './expiration.js';
-import { cachedGet, clearSources, invalidate, isCaching, parseCacheControl, setSource, type CacheOptions } from './caching.js';
+import {
+  cachedGet, clearSources, invalidate, isCaching, noteCacheWrite, parseCacheControl, setSource, startSubscription,
+  writesThrough, writeThrough, type CacheOptions, type WriteMethod,
+} from './caching.js';
 
 export const tables: Record<string, any> = {};
 export const databases: Record<string, Record<string, any>> = {};
@@ -40,6 +43,11 @@ export function isBaseTableClass(cls: unknown): boolean {
 }
 
 type Ctx = { headers?: { get(name: string): string | undefined }; user?: { username?: string } | null; transaction?: unknown } | undefined;
+
+/** A resource instance passed as the context (`tables.X.put(id, rec, this)`) stands for its request's context. */
+function ctxOf(c: unknown): Ctx {
+  return c instanceof Resource ? c.getContext() as Ctx : c as Ctx;
+}
 
 function tableClass(storage: LmdbStorage, ref: TableRef) {
   const open = (): Table => {
@@ -69,6 +77,7 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
       const t = txn.table(ref.table) ?? open();
       const prev = txn.get(t, id);
       const rec = build(t, prev);
+      if (isCaching(t)) noteCacheWrite(storage, t, id, rec === null);
       if (rec === null) { txn.remove(t, id); return; }
       txn.stampTimes(t, rec, prev);
       txn.put(t, id, rec, kind, prev ?? null);
@@ -87,6 +96,18 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     if (problems.length) throw weftError('TYPE_VIOLATION', problems.join('. '));
     return record;
   };
+  /**
+   * On a caching table whose source has `method`, the source gets the write first (spec §5.4), in one transaction
+   * with the table write so writes the source makes to other tables commit or roll back with it.
+   */
+  const through = async (method: WriteMethod, id: Key, data: unknown, context: Ctx, write: () => Promise<void>): Promise<void> => {
+    const t = open();
+    if (!writesThrough(t, method)) return write();
+    await transaction(context ?? {}, async () => {
+      await writeThrough(t, method, id, data, context ?? {});
+      await write();
+    });
+  };
   const allowed = (user: any, action: 'read' | 'insert' | 'update' | 'delete'): boolean => {
     try { checkTableAccess(user, ref.database, ref.table, action); return true; } catch { return false; }
   };
@@ -99,6 +120,7 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
 
     /** On a caching table (sourcedFrom) a missing or stale record is loaded from the source. */
     static async get(id: Key, context?: Ctx): Promise<Rec | undefined> {
+      context = ctxOf(context);
       const t = open();
       if (!isCaching(t)) return read(id, context);
       return (await cachedGet(storage, t, id, parseCacheControl(context?.headers?.get('cache-control')), context)).record;
@@ -106,32 +128,47 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     /** Make this table a cache of `source` (spec §5.4): a class with get() (V1 or V2) or an object with get(id). */
     static sourcedFrom(source: unknown, options: CacheOptions = {}): typeof this {
       setSource(ref.database, ref.table, source, options);
+      startSubscription(storage, open());
       return this;
     }
     /** Mark a cached record stale: the next get reloads it from the source. */
-    static async invalidate(id: Key): Promise<void> {
+    static async invalidate(id: Key, _context?: Ctx): Promise<void> {
       await invalidate(storage, open(), id);
+    }
+    /**
+     * A message for record `id` (spec §5.3). The record is unchanged; on a caching table the source's publish
+     * gets it first (write-through). There are no local subscribers to deliver it to yet.
+     */
+    static async publish(id: Key, message: unknown, context?: Ctx): Promise<void> {
+      context = ctxOf(context);
+      const t = open();
+      if (writesThrough(t, 'publish')) await transaction(context ?? {}, () => writeThrough(t, 'publish', id, message, context ?? {}));
     }
     /** put(id, record, context?) or put(record, context?) with the key inside. */
     static async put(idOrRecord: Key | Rec, maybeRecord?: Rec | Ctx, maybeContext?: Ctx): Promise<void> {
       // put(record, context?) when the first argument is a record; keys are scalars or arrays (composite)
       const byRecord = !!idOrRecord && typeof idOrRecord === 'object' && !Array.isArray(idOrRecord);
-      const context = (byRecord ? maybeRecord : maybeContext) as Ctx;
+      const context = ctxOf(byRecord ? maybeRecord : maybeContext);
       const given: Rec = { ...((byRecord ? idOrRecord : maybeRecord) as Rec) };
       const id = (byRecord ? given[open().primaryKey] : idOrRecord) as Key;
       if (id === undefined || id === null) throw weftError('INVALID_PRIMARY_KEY_NULL');
-      await writeOne(id, context, 'put', (t) => checked(t, { ...given, [t.primaryKey]: id }));
+      const record = { ...given, [open().primaryKey]: id };
+      await through('put', id, record, context, () => writeOne(id, context, 'put', (t) => checked(t, { ...record })));
     }
     static async patch(id: Key, partial: Rec, context?: Ctx): Promise<void> {
-      await writeOne(id, context, 'patch', (t, prev) => checked(t, { ...(prev ?? {}), ...partial, [t.primaryKey]: id }));
+      context = ctxOf(context);
+      await through('patch', id, partial, context, () =>
+        writeOne(id, context, 'patch', (t, prev) => checked(t, { ...(prev ?? {}), ...partial, [t.primaryKey]: id })));
     }
     static async delete(id: Key, context?: Ctx): Promise<boolean> {
+      context = ctxOf(context);
       const existed = read(id, context) !== undefined;
-      await writeOne(id, context, 'put', () => null);
+      await through('delete', id, undefined, context, () => writeOne(id, context, 'put', () => null));
       return existed;
     }
     /** Create with a generated key (or the one in the record); returns the key. */
     static async create(record: Rec, context?: Ctx): Promise<Key> {
+      context = ctxOf(context);
       const t = open();
       const given = record[t.primaryKey] as Key | undefined;
       // a generated id is reserved in its own small transaction: a rolled-back create only skips an id
@@ -199,6 +236,13 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     async delete(): Promise<boolean> {
       await (this.constructor as any).delete(this.getId(), this.getContext());
       return true;
+    }
+    async publish(message: unknown): Promise<void> {
+      await (this.constructor as any).publish(this.getId(), message, this.getContext());
+    }
+    /** Mark this record stale (caching tables): the next get reloads it from the source. */
+    async invalidate(): Promise<void> {
+      await (this.constructor as any).invalidate(this.getId(), this.getContext());
     }
     /** Tables use role permissions (spec §7.6) where the base Resource allows super users only. */
     override allowRead(user: any): boolean { return allowed(user, 'read'); }

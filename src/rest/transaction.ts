@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Key, LmdbStorage, Rec, WriteTxn } from '../storage/index.js';
 import { weftError } from '../errors/index.js';
+import { Resource } from './resource.js';
 
 type Op = (txn: WriteTxn) => unknown;
 
@@ -81,7 +82,8 @@ export function setTransactionStorage(storage: LmdbStorage): void {
 
 /** The transaction a call joins: the context's, else the one active in this async flow. */
 export function activeTransaction(context?: unknown): Transaction | undefined {
-  const t = (context as { transaction?: unknown } | undefined)?.transaction;
+  const c = context instanceof Resource ? context.getContext() : context;
+  const t = (c as { transaction?: unknown } | undefined)?.transaction;
   if (t instanceof Transaction && t.open) return t;
   const s = als.getStore();
   return s?.open ? s : undefined;
@@ -94,7 +96,9 @@ export function activeTransaction(context?: unknown): Transaction | undefined {
 export async function transaction<T>(contextOrFn: unknown, maybeFn?: (txn: Transaction) => T | Promise<T>): Promise<T> {
   const fn = (typeof contextOrFn === 'function' ? contextOrFn : maybeFn) as (txn: Transaction) => T | Promise<T>;
   if (typeof fn !== 'function') throw new TypeError('transaction needs a function');
-  const context = typeof contextOrFn === 'function' ? undefined : contextOrFn as Record<string, unknown> | undefined;
+  // a resource instance (`transaction(this, fn)`) stands for its request's context
+  const given = typeof contextOrFn === 'function' ? undefined : contextOrFn instanceof Resource ? contextOrFn.getContext() : contextOrFn;
+  const context = given as Record<string, unknown> | undefined;
   const existing = activeTransaction(context);
   if (existing) return als.run(existing, () => fn(existing));
   if (!storageRef) throw new Error('transaction() is only available in a running server');
