@@ -10,6 +10,8 @@ import { importableResourceFile } from './typescript.js';
 
 export interface ApplicationConfig {
   rest: boolean;
+  /** `rest: {lastModified: true}`: REST responses with a record version carry Last-Modified (spec §4.1). */
+  lastModified: boolean;
   graphqlSchema: string[] | null;
   jsResource: string[] | null;
   /** `graphql: true`: the app's exported tables are queryable at /graphql (spec §4.10). */
@@ -42,7 +44,7 @@ export interface Application {
   resourceFiles: string[];
 }
 
-const DEFAULT_CONFIG: ApplicationConfig = { rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
+const DEFAULT_CONFIG: ApplicationConfig = { rest: true, lastModified: false, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
   static: [{ files: ['web/**'], urlPath: '' }],
 };
 
@@ -69,6 +71,7 @@ export function readApplicationConfig(dir: string): ApplicationConfig {
   // A present config.yaml replaces the default entirely (spec §5.2).
   return {
     rest: r.rest !== undefined && r.rest !== null && r.rest !== false,
+    lastModified: typeof r.rest === 'object' && r.rest !== null && (r.rest as Record<string, unknown>).lastModified === true,
     graphqlSchema: r.graphqlSchema === undefined ? null : filesOption(r.graphqlSchema) ?? null,
     jsResource: r.jsResource === undefined ? null : filesOption(r.jsResource) ?? null,
     graphql: r.graphql !== undefined && r.graphql !== null && r.graphql !== false,

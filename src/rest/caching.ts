@@ -6,13 +6,16 @@
  * max-age (expiry of the new entry), only-if-cached (never contact the origin; 504 when absent), no-cache
  * (reload), no-store (do not store the result), stale-if-error (serve the stale entry when the origin fails).
  *
- * When each entry was fetched and when it expires is kept next to the table in the database's `__cache__` store,
- * written in the same transaction as the record, so every thread agrees on freshness.
+ * When each entry was fetched and when it expires is storage's per-record expiry metadata (Table.recordMeta),
+ * written in the same transaction as the record, so every thread agrees on freshness; the sweep of expiration.ts
+ * removes entries `eviction` seconds after they expire. The source may set `context.lastModified` (the stored
+ * entry's version, hence its ETag) and `context.expiresAt`; it sees `context.replacingRecord`,
+ * `context.replacingVersion` (the stale entry) and `context.requestContext` (the original request).
  */
-import type { Database as LmdbDbi } from 'lmdb';
 import { weftError } from '../errors/index.js';
-import type { Key, LmdbStorage, Rec, Table } from '../storage/index.js';
+import { clearReloadsStale, setReloadsStale, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
+import { setSourceExpiration } from './expiration.js';
 
 export interface CacheOptions {
   /** Seconds an entry stays fresh (default: the table's @table(expiration); none = fresh until invalidated). */
@@ -21,10 +24,13 @@ export interface CacheOptions {
   timeout?: number;
   /** Milliseconds a failed source call is remembered for the same key (default 1000). */
   negativeTtl?: number;
+  /** Seconds after expiry an entry is removed (spec §3.8). */
+  eviction?: number;
+  /** Seconds between removal sweeps (default (expiration + eviction) / 4). */
+  scanInterval?: number;
 }
 
 interface CacheConfig { source: any; options: CacheOptions }
-interface EntryMeta { fetched: number; expiresAt?: number }
 
 export interface Directives {
   maxAge?: number;
@@ -40,12 +46,13 @@ export interface CachedResult {
   miss: boolean;
   /** Seconds since the entry was fetched, on hits. */
   age?: number;
+  /** The record's version (its ETag), when known. */
+  version?: number;
 }
 
 const configs = new Map<string, CacheConfig>();
-const inflight = new Map<string, Promise<Rec | undefined>>();
+const inflight = new Map<string, Promise<Loaded | undefined>>();
 const failures = new Map<string, { error: unknown; until: number }>();
-const metaStores = new WeakMap<object, LmdbDbi<EntryMeta, [string, Key]>>();
 
 const tableKey = (database: string, table: string) => `${database}.${table}`;
 
@@ -54,11 +61,14 @@ export function setSource(database: string, table: string, source: unknown, opti
     throw new TypeError('sourcedFrom needs a resource class or an object with a get method');
   }
   configs.set(tableKey(database, table), { source, options });
+  setReloadsStale(database, table, true);
+  setSourceExpiration(database, table, { expiration: options.expiration, eviction: options.eviction, scanInterval: options.scanInterval });
 }
 
 /** Forget every source (a thread reloading its applications). */
 export function clearSources(): void {
   configs.clear();
+  clearReloadsStale();
   inflight.clear();
   failures.clear();
 }
@@ -90,17 +100,6 @@ export function parseCacheControl(header: string | string[] | undefined): Direct
   return d;
 }
 
-function metaStore(storage: LmdbStorage, table: Table): LmdbDbi<EntryMeta, [string, Key]> {
-  const db = storage.database(table.def.database);
-  if (!db) throw weftError('DATABASE_NOT_FOUND', table.def.database);
-  let m = metaStores.get(db);
-  if (!m) {
-    m = db.env.openDB<EntryMeta, [string, Key]>({ name: '__cache__', encoding: 'msgpack' });
-    metaStores.set(db, m);
-  }
-  return m;
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(weftError('CACHE_ORIGIN_TIMEOUT', ms)), ms);
@@ -130,26 +129,28 @@ async function callSource(cfg: CacheConfig, id: Key, context: Partial<ResourceCo
 export async function cachedGet(storage: LmdbStorage, table: Table, id: Key, d: Directives, requestContext?: unknown, username?: string): Promise<CachedResult> {
   const database = table.def.database;
   const cfg = configs.get(tableKey(database, table.name))!;
-  const meta = metaStore(storage, table);
   const now = Date.now();
-  const stored = table.get(id);
-  const m = stored ? meta.get([table.name, id]) : undefined;
+  const entry = table.getEntry(id);
+  const stored = entry?.value;
+  const version = entry?.version;
+  const m = stored ? table.recordMeta(id) : undefined;
   const fresh = stored !== undefined && (!m || m.expiresAt === undefined || now < m.expiresAt);
-  if (fresh && !d.noCache) return { record: stored, miss: false, age: m ? Math.max(0, Math.floor((now - m.fetched) / 1000)) : undefined };
+  const age = m ? Math.max(0, Math.floor((now - m.written) / 1000)) : undefined;
+  if (fresh && !d.noCache) return { record: stored, miss: false, age, version };
   if (d.onlyIfCached) {
-    if (stored !== undefined) return { record: stored, miss: false, age: m ? Math.max(0, Math.floor((now - m.fetched) / 1000)) : undefined };
+    if (stored !== undefined) return { record: stored, miss: false, age, version };
     throw weftError('CACHE_NOT_CACHED');
   }
   const key = `${tableKey(database, table.name)}\0${typeof id === 'object' ? JSON.stringify(id) : String(id)}`;
   const failed = failures.get(key);
-  let load: Promise<Rec | undefined>;
+  let load: Promise<Loaded | undefined>;
   if (failed && failed.until > now && !d.noCache) load = Promise.reject(failed.error);
   else {
     // a no-store request must not share (or publish) a load that others will store, and vice versa
     const flightKey = d.noStore ? `${key}\0nostore` : key;
     let p = inflight.get(flightKey);
     if (!p) {
-      p = loadFromSource(storage, table, cfg, id, d, stored, requestContext, username, meta);
+      p = loadFromSource(storage, table, cfg, id, d, entry, requestContext, username);
       inflight.set(flightKey, p);
       const done = () => { if (inflight.get(flightKey) === p) inflight.delete(flightKey); };
       p.then(done, (error) => {
@@ -160,43 +161,52 @@ export async function cachedGet(storage: LmdbStorage, table: Table, id: Key, d: 
     load = p;
   }
   try {
-    return { record: await load, miss: true };
+    const loaded = await load;
+    return { record: loaded?.record, miss: true, version: loaded?.version };
   } catch (err) {
-    if (d.staleIfError && stored !== undefined) return { record: stored, miss: true, age: m ? Math.floor((now - m.fetched) / 1000) : undefined };
+    if (d.staleIfError && stored !== undefined) return { record: stored, miss: true, age, version };
     throw err;
   }
 }
 
+interface Loaded { record: Rec; version?: number }
+
+/** A time the source set on its context (epoch ms, a Date or a date string). */
+function contextTime(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v === 'string' && v) { const t = Date.parse(v); return Number.isFinite(t) ? t : undefined; }
+  return undefined;
+}
+
 async function loadFromSource(
-  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: Rec | undefined,
-  requestContext: unknown, username: string | undefined, meta: LmdbDbi<EntryMeta, [string, Key]>,
-): Promise<Rec | undefined> {
-  const context: Record<string, unknown> = { requestContext, replacingRecord: stale };
+  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: { value: Rec; version?: number } | undefined,
+  requestContext: unknown, username: string | undefined,
+): Promise<Loaded | undefined> {
+  const context: Record<string, unknown> = { requestContext, replacingRecord: stale?.value, replacingVersion: stale?.version };
   const raw = await withTimeout(Promise.resolve().then(() => callSource(cfg, id, context)), cfg.options.timeout ?? 30_000);
   const db = storage.database(table.def.database)!;
   if (raw === undefined || raw === null) {
     if (!d.noStore && stale !== undefined) {
-      await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); meta.remove([table.name, id]); }, username);
+      await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); }, username);
     }
     return undefined;
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw weftError('CACHE_ORIGIN_NOT_RECORD');
   const record: Rec = { ...(raw as Rec), [table.primaryKey]: id };
-  if (d.noStore) return record;
-  const fetched = Date.now();
+  const version = contextTime(context.lastModified);
+  if (d.noStore) return { record, version };
   const seconds = d.maxAge ?? cfg.options.expiration ?? table.def.expiration;
-  const expiresAt = typeof context.expiresAt === 'number' ? context.expiresAt : seconds !== undefined ? fetched + seconds * 1000 : undefined;
-  await db.transact((txn) => {
+  const { txnTime } = await db.transact((txn) => {
     const t = txn.table(table.name) ?? table;
-    txn.put(t, id, record, 'put');
-    meta.put([table.name, id], expiresAt === undefined ? { fetched } : { fetched, expiresAt });
+    const expiresAt = contextTime(context.expiresAt) ?? (seconds !== undefined ? txn.time + seconds * 1000 : undefined);
+    txn.put(t, id, record, 'put', undefined, { expiresAt, version });
   }, username);
-  return record;
+  return { record, version: version ?? txnTime };
 }
 
 /** Mark an entry stale: the next get reloads it from the source. */
 export async function invalidate(storage: LmdbStorage, table: Table, id: Key): Promise<void> {
-  const meta = metaStore(storage, table);
   const db = storage.database(table.def.database)!;
-  await db.transact(() => { meta.put([table.name, id], { fetched: 0, expiresAt: 0 }); });
+  await db.transact((txn) => { txn.invalidate(txn.table(table.name) ?? table, id); });
 }

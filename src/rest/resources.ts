@@ -13,6 +13,8 @@ export interface TableResource {
   database: string;
   table: string;
   typeName: string;
+  /** The application asked for Last-Modified headers (`rest: {lastModified: true}`). */
+  lastModified?: boolean;
 }
 
 export interface CustomResource {
@@ -21,6 +23,7 @@ export interface CustomResource {
   name: string;
   /** The exported class (or object with static methods). */
   cls: any;
+  lastModified?: boolean;
 }
 
 export interface ConflictResource { kind: 'conflict'; path: string }

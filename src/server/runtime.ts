@@ -205,16 +205,16 @@ export class WeftRuntime {
         if (app.config.graphql) map.add({ kind: 'graphql', path: 'graphql', tables: app.tables.filter((t) => t.export).map((t) => ({ database: t.database, table: t.table, typeName: t.typeName })) });
         if (!app.config.rest) continue;
         for (const t of app.tables) {
-          if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName });
+          if (t.export?.rest) map.add({ kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName, lastModified: app.config.lastModified });
         }
         for (const file of app.resourceFiles) {
           const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
           for (const [name, value] of Object.entries(mod)) {
             const path = name === 'default' ? '' : name;
-            if (isResourceClass(value)) { map.add({ kind: 'custom', path, name: value.name || name, cls: value }); continue; }
+            if (isResourceClass(value)) { map.add({ kind: 'custom', path, name: value.name || name, cls: value, lastModified: app.config.lastModified }); continue; }
             if (value && typeof value === 'object') {
               for (const [sub, v] of Object.entries(value)) {
-                if (isResourceClass(v)) map.add({ kind: 'custom', path: path ? `${path}/${sub}` : sub, name: v.name || sub, cls: v });
+                if (isResourceClass(v)) map.add({ kind: 'custom', path: path ? `${path}/${sub}` : sub, name: v.name || sub, cls: v, lastModified: app.config.lastModified });
               }
             }
           }
