@@ -86,6 +86,8 @@ test('records of a table with expiration: 1 disappear from GET, searches and the
     const op = await server.op({ operation: 'search_by_value', database: 'data', table: 'Session', search_attribute: 'user', search_value: 'ann' });
     assert.equal(op.status, 200);
     assert.deepEqual(op.body, [], 'operations-API searches hide it as REST does');
+    const byId = await server.op({ operation: 'search_by_id', database: 'data', table: 'Session', ids: ['old', 'new'], get_attributes: ['id'] });
+    assert.deepEqual(byId.body, [{ id: 'new' }], 'search_by_id too');
     // eviction 0: the sweep (every 0.25 s) removes it from storage
     assert.ok(await waitFor(async () => !(await storedIds(server, 'Session')).includes('old')), 'the sweep removed the expired record');
   });
