@@ -10,6 +10,8 @@ import { importableResourceFile } from './typescript.js';
 
 export interface ApplicationConfig {
   rest: boolean;
+  /** `rest: {lastModified: true}`: REST responses with a record version carry Last-Modified (spec §4.1). */
+  lastModified: boolean;
   graphqlSchema: string[] | null;
   jsResource: string[] | null;
   /** `graphql: true`: the app's exported tables are queryable at /graphql (spec §4.10). */
@@ -60,7 +62,7 @@ export interface Application {
 
 function defaultConfig(appName: string): ApplicationConfig {
   return {
-    rest: true, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
+    rest: true, lastModified: false, graphqlSchema: ['*.graphql'], jsResource: ['resources.js', 'resources.ts'], graphql: false, roles: ['roles.yaml'],
     static: [{ files: ['web/**'], urlPath: '' }], restOptions: { strictIndexing: false }, loadEnv: null, dataLoader: null,
     fastifyRoutes: { files: ['routes/*.js'], urlPath: appName },
   };
@@ -89,6 +91,7 @@ export function readApplicationConfig(dir: string): ApplicationConfig {
   // A present config.yaml replaces the default entirely (spec §5.2).
   return {
     rest: r.rest !== undefined && r.rest !== null && r.rest !== false,
+    lastModified: typeof r.rest === 'object' && r.rest !== null && (r.rest as Record<string, unknown>).lastModified === true,
     graphqlSchema: r.graphqlSchema === undefined ? null : filesOption(r.graphqlSchema) ?? null,
     jsResource: r.jsResource === undefined ? null : filesOption(r.jsResource) ?? null,
     graphql: r.graphql !== undefined && r.graphql !== null && r.graphql !== false,

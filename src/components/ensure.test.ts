@@ -78,3 +78,20 @@ test('globToRegExp matches like the plugin file options', () => {
   assert.ok(globToRegExp('resources.js').test('resources.js'));
   assert.ok(!globToRegExp('resources.js').test('resourcesXjs'));
 });
+
+test('parseSchema reads expiration, eviction, scanInterval and @expiresAt, and refuses an @expiresAt that is not indexed', () => {
+  const [t] = parseSchema(`
+    type Session @table(expiration: 30, eviction: 10, scanInterval: 5) {
+      id: ID @primaryKey
+      ends: Date @indexed @expiresAt
+    }
+  `, 'schema.graphql');
+  assert.equal(t!.expiration, 30);
+  assert.equal(t!.eviction, 10);
+  assert.equal(t!.scanInterval, 5);
+  assert.equal(t!.attributes.find((a) => a.name === 'ends')!.expiresAt, true);
+  assert.throws(() => parseSchema(`type S @table { id: ID @primaryKey ends: Date @expiresAt }`, 'schema.graphql'),
+    { name: 'SchemaError', message: '@expiresAt on S.ends must also be @indexed in schema.graphql' });
+  assert.throws(() => parseSchema(`type S @table(eviction: "soon") { id: ID @primaryKey }`, 'schema.graphql'),
+    { name: 'SchemaError', message: '@table(eviction) of S must be a number of seconds (>= 0) in schema.graphql' });
+});

@@ -15,6 +15,7 @@ function attributeDef(a: AttributeSpec, time: number): AttributeDef {
   if (!a.nullable) def.nullable = false;
   if (a.createdTime) def.assigned_created_time = true;
   if (a.updatedTime) def.assigned_updated_time = true;
+  if (a.expiresAt) def.expires_at = true;
   if (a.computed) {
     def.computed = a.computed.from;
     if (a.computed.version !== undefined) def.computed_version = a.computed.version;
@@ -22,9 +23,16 @@ function attributeDef(a: AttributeSpec, time: number): AttributeDef {
   return def;
 }
 
+function setExpirySettings(def: TableDef, spec: TableSpec): void {
+  for (const k of ['expiration', 'eviction', 'scanInterval'] as const) {
+    if (spec[k]) def[k] = spec[k]; else delete def[k];
+  }
+}
+
 function sameAttribute(x: AttributeDef, y: AttributeDef): boolean {
   return x.type === y.type && x.elements === y.elements && !!x.indexed === !!y.indexed && x.nullable === y.nullable &&
     !!x.assigned_created_time === !!y.assigned_created_time && !!x.assigned_updated_time === !!y.assigned_updated_time &&
+    !!x.expires_at === !!y.expires_at &&
     !!x.is_primary_key === !!y.is_primary_key && x.computed === y.computed && x.computed_version === y.computed_version;
 }
 
@@ -49,7 +57,7 @@ export async function ensureTables(storage: LmdbStorage, specs: TableSpec[], aud
           database: spec.database, name: spec.table, primaryKey: spec.primaryKey, attributes: declared, schemaDefined: true,
           audit: spec.audit ?? auditDefault, created: time,
         };
-        if (spec.expiration) def.expiration = spec.expiration;
+        setExpirySettings(def, spec);
         if (spec.sealed) def.sealed = true;
         txn.saveTable(def);
         out.created.push(`${spec.database}.${spec.table}`);
@@ -84,10 +92,11 @@ export async function ensureTables(storage: LmdbStorage, specs: TableSpec[], aud
         changed = true;
       }
       const wantAudit = spec.audit ?? def.audit;
-      if (!def.schemaDefined || def.audit !== wantAudit || def.expiration !== spec.expiration || !!def.sealed !== spec.sealed) {
+      if (!def.schemaDefined || def.audit !== wantAudit || def.expiration !== spec.expiration || def.eviction !== spec.eviction ||
+        def.scanInterval !== spec.scanInterval || !!def.sealed !== spec.sealed) {
         def.schemaDefined = true;
         def.audit = wantAudit;
-        if (spec.expiration) def.expiration = spec.expiration; else delete def.expiration;
+        setExpirySettings(def, spec);
         if (spec.sealed) def.sealed = true; else delete def.sealed;
         changed = true;
       }

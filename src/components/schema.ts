@@ -18,6 +18,8 @@ export interface AttributeSpec {
   primaryKey: boolean;
   createdTime: boolean;
   updatedTime: boolean;
+  /** @expiresAt: holds the record's expiry time (spec §3.8). */
+  expiresAt?: boolean;
   /** @computed(from, version): derived, not stored ('' from = supplied with setComputedAttribute). */
   computed?: { from: string; version?: number };
   /** @relationship(from | to): a join to the table of type `target`; never stored (spec §4.6). */
@@ -48,6 +50,8 @@ export interface TableSpec {
   table: string;
   database: string;
   expiration?: number;
+  eviction?: number;
+  scanInterval?: number;
   audit?: boolean;
   sealed: boolean;
   /** @splitSegments: `/T/a/b` addresses the multi-part id `[a, b]` (spec §4.2). */
@@ -137,7 +141,12 @@ function tableSpec(def: ObjectTypeDefinitionNode, file: string, objectTypes: Set
     attributes: [],
     file,
   };
-  if (typeof t.expiration === 'number' && t.expiration > 0) spec.expiration = t.expiration;
+  for (const name of ['expiration', 'eviction', 'scanInterval'] as const) {
+    const v = t[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SchemaError(`@table(${name}) of ${typeName} must be a number of seconds (>= 0) in ${file}`);
+    if (v > 0) spec[name] = v;
+  }
   if (typeof t.audit === 'boolean') spec.audit = t.audit;
   if (directive(def.directives, 'splitSegments')) spec.splitSegments = true;
   const exp = directive(def.directives, 'export');
@@ -186,6 +195,11 @@ function tableSpec(def: ObjectTypeDefinitionNode, file: string, objectTypes: Set
       createdTime: !!directive(dirs, 'createdTime'),
       updatedTime: !!directive(dirs, 'updatedTime'),
     };
+    if (directive(dirs, 'expiresAt')) {
+      if (!attr.indexed) throw new SchemaError(`@expiresAt on ${typeName}.${name} must also be @indexed in ${file}`);
+      if (spec.attributes.some((a) => a.expiresAt)) throw new SchemaError(`Type ${typeName} has more than one @expiresAt attribute in ${file}`);
+      attr.expiresAt = true;
+    }
     const comp = directive(dirs, 'computed');
     if (comp) {
       const c = args(comp);

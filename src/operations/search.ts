@@ -70,7 +70,8 @@ export const searchById: Handler = (req, _ctx, services) => {
   const out: Rec[] = [];
   for (const k of keys) {
     const r = t.get(k);
-    if (r) out.push(project(r));
+    // expired records are hidden as REST hides them (docs/applications.md, Expiration)
+    if (r && !(t.hidesStale && t.isStale(k))) out.push(project(r));
   }
   return out;
 };

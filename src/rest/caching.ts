@@ -1,18 +1,21 @@
 /**
  * Caching tables (spec §5.4, §4.4, §9 item 19): `Table.sourcedFrom(Source, {expiration, timeout})` makes a table a
  * cache of a source resource. A get on a missing or stale record calls the source's get; concurrent misses for one
- * key share one call per process, and so does a failure, which is remembered for a short while (negative
- * caching) so a failing origin is not hammered. The call has a timeout. Request Cache-Control directives:
- * max-age (expiry of the new entry), only-if-cached (never contact the origin; 504 when absent), no-cache
- * (reload), no-store (do not store the result), stale-if-error (serve the stale entry when the origin fails).
+ * key share one call, and so does a failure, which is remembered for a short while (negative caching) so a failing
+ * origin is not hammered. The call has a timeout. Request Cache-Control directives: max-age (expiry of the new
+ * entry), only-if-cached (never contact the origin; 504 when absent), no-cache (reload), no-store (do not store the
+ * result), stale-if-error (serve the stale entry when the origin fails).
  *
- * When each entry was fetched and when it expires is kept next to the table in the database's `__cache__` store,
- * written in the same transaction as the record, so every thread agrees on freshness.
+ * When each entry was fetched and when it expires is storage's per-record expiry metadata (Table.recordMeta),
+ * written in the same transaction as the record, so every thread agrees on freshness; the sweep of expiration.ts
+ * removes entries `eviction` seconds after they expire. The source may set `context.lastModified` (the stored
+ * entry's version, hence its ETag) and `context.expiresAt`; it sees `context.replacingRecord`,
+ * `context.replacingVersion` (the stale entry) and `context.requestContext` (the original request).
  *
  * Stampede protection across worker threads: within a thread, waiters share the loading promise (`inflight`);
  * across the threads of the process, the loader holds lmdb-js's process-wide record lock on the entry's key in
- * `__cache__` (`attemptLock`/`unlock`). A thread that does not get the lock registers a callback that fires when
- * the lock is released, then reads what the winner left: the stored entry, or an outcome marker in
+ * `__cache_outcome__` (`attemptLock`/`unlock`). A thread that does not get the lock registers a callback that fires
+ * when the lock is released, then reads what the winner left: the stored entry, or an outcome marker in
  * `__cache_outcome__` (the shared failure, or "not found"). lmdb-js releases the locks of a thread whose
  * environment is torn down (a crashed worker), which wakes the waiters and one of them takes over; a waiter that
  * is never woken gives up after the source timeout plus a margin and breaks the lock.
@@ -23,9 +26,9 @@
  */
 import type { Database as LmdbDbi } from 'lmdb';
 import { fromWire, WeftError, weftError, type WireError } from '../errors/index.js';
-import type { Key, LmdbStorage, Rec, Table, WriteTxn } from '../storage/index.js';
+import { clearReloadsStale, setReloadsStale, type Key, type LmdbStorage, type Rec, type RecordMeta, type Table, type WriteTxn } from '../storage/index.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
-
+import { setSourceExpiration } from './expiration.js';
 export interface CacheOptions {
   /** Seconds an entry stays fresh (default: the table's @table(expiration); none = fresh until invalidated). */
   expiration?: number;
@@ -33,10 +36,13 @@ export interface CacheOptions {
   timeout?: number;
   /** Milliseconds a failed source call is remembered for the same key (default 1000). */
   negativeTtl?: number;
+  /** Seconds after expiry an entry is removed (spec §3.8). */
+  eviction?: number;
+  /** Seconds between removal sweeps (default (expiration + eviction) / 4). */
+  scanInterval?: number;
 }
 
 interface CacheConfig { source: any; options: CacheOptions }
-interface EntryMeta { fetched: number; expiresAt?: number }
 
 export interface Directives {
   maxAge?: number;
@@ -52,11 +58,12 @@ export interface CachedResult {
   miss: boolean;
   /** Seconds since the entry was fetched, on hits. */
   age?: number;
+  /** The record's version (its ETag), when known. */
+  version?: number;
 }
 
 const configs = new Map<string, CacheConfig>();
-const inflight = new Map<string, Promise<Rec | undefined>>();
-const metaStores = new WeakMap<object, LmdbDbi<EntryMeta, [string, Key]>>();
+const inflight = new Map<string, Promise<Loaded | undefined>>();
 const outcomeStores = new WeakMap<object, LmdbDbi<Outcome, [string, Key]>>();
 
 /**
@@ -66,7 +73,7 @@ const outcomeStores = new WeakMap<object, LmdbDbi<Outcome, [string, Key]>>();
 interface Outcome { at: number; until?: number; error?: SharedError }
 type SharedError = { weft: WireError } | { name: string; message: string; statusCode?: number };
 
-/** lmdb-js record-lock "versions" (part of the lock key), one per kind of lock on `__cache__` keys. */
+/** lmdb-js record-lock "versions" (part of the lock key), one per kind of lock on `__cache_outcome__` keys. */
 const LOAD_LOCK = 0;
 const SUBSCRIBE_LOCK = 1;
 /** The lmdb-js lock API, which its type declarations do not list. */
@@ -83,11 +90,14 @@ export function setSource(database: string, table: string, source: unknown, opti
     throw new TypeError('sourcedFrom needs a resource class or an object with a get method');
   }
   configs.set(tableKey(database, table), { source, options });
+  setReloadsStale(database, table, true);
+  setSourceExpiration(database, table, { expiration: options.expiration, eviction: options.eviction, scanInterval: options.scanInterval });
 }
 
 /** Forget every source (a thread reloading its applications). */
 export function clearSources(): void {
   configs.clear();
+  clearReloadsStale();
   inflight.clear();
   stopSubscriptions();
 }
@@ -119,17 +129,32 @@ export function parseCacheControl(header: string | string[] | undefined): Direct
   return d;
 }
 
-function metaStore(storage: LmdbStorage, table: Table): LmdbDbi<EntryMeta, [string, Key]> {
-  const db = storage.database(table.def.database);
-  if (!db) throw weftError('DATABASE_NOT_FOUND', table.def.database);
-  let m = metaStores.get(db);
-  if (!m) {
-    m = db.env.openDB<EntryMeta, [string, Key]>({ name: '__cache__', encoding: 'msgpack' });
-    metaStores.set(db, m);
-  }
-  return m;
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(weftError('CACHE_ORIGIN_TIMEOUT', ms)), ms);
+    p.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
 }
 
+async function callSource(cfg: CacheConfig, id: Key, context: Partial<ResourceContext> & Record<string, unknown>): Promise<unknown> {
+  const src = cfg.source;
+  if (typeof src === 'function') {
+    const target = new RequestTarget(`/${String(id)}`, '', String(id));
+    if (src.loadAsInstance === false) {
+      const inst = new src(id, context);
+      return inst.get(Object.assign(target, { id }));
+    }
+    if (typeof src.prototype?.get === 'function') return new src(id, context).get(target);
+    return src.get(id, context);
+  }
+  return src.get(id, context);
+}
+
+/**
+ * The record for `id` from a caching table: the stored entry while fresh, else the source's answer (stored
+ * unless no-store). Throws 504 `Entry is not cached` for only-if-cached misses, the source's error (or a timeout)
+ * when it fails and no stale entry may be served.
+ */
 function outcomeStore(storage: LmdbStorage, table: Table): LmdbDbi<Outcome, [string, Key]> {
   const db = storage.database(table.def.database);
   if (!db) throw weftError('DATABASE_NOT_FOUND', table.def.database);
@@ -158,27 +183,6 @@ function unshareError(s: SharedError): Error {
   return e;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(weftError('CACHE_ORIGIN_TIMEOUT', ms)), ms);
-    p.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
-  });
-}
-
-async function callSource(cfg: CacheConfig, id: Key, context: Partial<ResourceContext> & Record<string, unknown>): Promise<unknown> {
-  const src = cfg.source;
-  if (typeof src === 'function') {
-    const target = new RequestTarget(`/${String(id)}`, '', String(id));
-    if (src.loadAsInstance === false) {
-      const inst = new src(id, context);
-      return inst.get(Object.assign(target, { id }));
-    }
-    if (typeof src.prototype?.get === 'function') return new src(id, context).get(target);
-    return src.get(id, context);
-  }
-  return src.get(id, context);
-}
-
 /**
  * The record for `id` from a caching table: the stored entry while fresh, else the source's answer (stored
  * unless no-store). Throws 504 `Entry is not cached` for only-if-cached misses, the source's error (or a timeout)
@@ -187,44 +191,46 @@ async function callSource(cfg: CacheConfig, id: Key, context: Partial<ResourceCo
 export async function cachedGet(storage: LmdbStorage, table: Table, id: Key, d: Directives, requestContext?: unknown, username?: string): Promise<CachedResult> {
   const database = table.def.database;
   const cfg = configs.get(tableKey(database, table.name))!;
-  const meta = metaStore(storage, table);
   const now = Date.now();
-  const stored = table.get(id);
-  const m = stored ? meta.get([table.name, id]) : undefined;
+  const entry = table.getEntry(id);
+  const stored = entry?.value;
+  const version = entry?.version;
+  const m = stored ? table.recordMeta(id) : undefined;
   const fresh = stored !== undefined && (!m || m.expiresAt === undefined || now < m.expiresAt);
-  if (fresh && !d.noCache) return { record: stored, miss: false, age: m ? Math.max(0, Math.floor((now - m.fetched) / 1000)) : undefined };
+  const age = m ? Math.max(0, Math.floor((now - m.written) / 1000)) : undefined;
+  if (fresh && !d.noCache) return { record: stored, miss: false, age, version };
   if (d.onlyIfCached) {
-    if (stored !== undefined) return { record: stored, miss: false, age: m ? Math.max(0, Math.floor((now - m.fetched) / 1000)) : undefined };
+    if (stored !== undefined) return { record: stored, miss: false, age, version };
     throw weftError('CACHE_NOT_CACHED');
   }
   const key = `${tableKey(database, table.name)}\0${typeof id === 'object' ? JSON.stringify(id) : String(id)}`;
   const outcomes = outcomeStore(storage, table);
   const failed = d.noCache ? undefined : outcomes.get([table.name, id]);
   const remembered = failed?.error && (failed.until ?? 0) > now ? failed.error : undefined;
-  const age = () => m ? Math.max(0, Math.floor((now - m.fetched) / 1000)) : undefined;
   // stale-while-revalidate: answer with the stale entry now, refresh once in the background
-  if (stored !== undefined && !d.noCache && !d.noStore && await allowsStale(cfg, stored, m, id, requestContext)) {
-    if (!remembered) startLoad(key, false, () => loadShared(storage, table, cfg, id, d, stored, requestContext, username, meta, now)).catch(() => {});
-    return { record: stored, miss: false, age: age() };
+  if (entry !== undefined && !d.noCache && !d.noStore && await allowsStale(cfg, entry.value, m, id, requestContext)) {
+    if (!remembered) startLoad(key, false, () => loadShared(storage, table, cfg, id, d, entry, requestContext, username, now)).catch(() => {});
+    return { record: stored, miss: false, age, version };
   }
-  let load: Promise<Rec | undefined>;
+  let load: Promise<Loaded | undefined>;
   if (remembered) load = Promise.reject(unshareError(remembered));
   else if (d.noStore) {
     // a no-store load stores nothing another thread could read, so it only shares within this thread
-    load = startLoad(key, true, () => loadFromSource(storage, table, cfg, id, d, stored, requestContext, username, meta));
+    load = startLoad(key, true, () => loadFromSource(storage, table, cfg, id, d, entry, requestContext, username));
   } else {
-    load = startLoad(key, false, () => loadShared(storage, table, cfg, id, d, stored, requestContext, username, meta, now));
+    load = startLoad(key, false, () => loadShared(storage, table, cfg, id, d, entry, requestContext, username, now));
   }
   try {
-    return { record: await load, miss: true };
+    const loaded = await load;
+    return { record: loaded?.record, miss: true, version: loaded?.version };
   } catch (err) {
-    if (d.staleIfError && stored !== undefined) return { record: stored, miss: true, age: age() };
+    if (d.staleIfError && stored !== undefined) return { record: stored, miss: true, age, version };
     throw err;
   }
 }
 
 /** The load of `key` this thread already runs, or a new one. */
-function startLoad(key: string, noStore: boolean, run: () => Promise<Rec | undefined>): Promise<Rec | undefined> {
+function startLoad(key: string, noStore: boolean, run: () => Promise<Loaded | undefined>): Promise<Loaded | undefined> {
   // a no-store request must not share (or publish) a load that others will store, and vice versa
   const flightKey = noStore ? `${key}\0nostore` : key;
   let p = inflight.get(flightKey);
@@ -238,9 +244,9 @@ function startLoad(key: string, noStore: boolean, run: () => Promise<Rec | undef
 }
 
 /** Ask the source whether a stale entry may be served while it is refreshed (spec §5.4). */
-async function allowsStale(cfg: CacheConfig, stored: Rec, m: EntryMeta | undefined, id: Key, requestContext: unknown): Promise<boolean> {
+async function allowsStale(cfg: CacheConfig, stored: Rec, m: RecordMeta | undefined, id: Key, requestContext: unknown): Promise<boolean> {
   const src = cfg.source;
-  const entry = { value: stored, id, fetched: m?.fetched, expiresAt: m?.expiresAt };
+  const entry = { value: stored, id, fetched: m?.written, expiresAt: m?.expiresAt };
   try {
     if (typeof src === 'function' && typeof src.prototype?.allowStaleWhileRevalidate === 'function') {
       return Boolean(await new src(id, { requestContext }).allowStaleWhileRevalidate(entry, id));
@@ -258,21 +264,21 @@ async function allowsStale(cfg: CacheConfig, stored: Rec, m: EntryMeta | undefin
  * answer of a load this request waited for.
  */
 async function loadShared(
-  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: Rec | undefined,
-  requestContext: unknown, username: string | undefined, meta: LmdbDbi<EntryMeta, [string, Key]>, since: number,
-): Promise<Rec | undefined> {
+  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: { value: Rec; version?: number } | undefined,
+  requestContext: unknown, username: string | undefined, since: number,
+): Promise<Loaded | undefined> {
   const lockKey: [string, Key] = [table.name, id];
   const outcomes = outcomeStore(storage, table);
-  const settled = (): { record: Rec | undefined } | undefined => {
-    const m = meta.get(lockKey);
-    if (m && m.fetched >= since) {
-      const rec = table.get(id);
-      if (rec !== undefined) return { record: rec };
+  const settled = (): { loaded: Loaded | undefined } | undefined => {
+    const m = table.recordMeta(id);
+    if (m && m.written >= since) {
+      const e = table.getEntry(id);
+      if (e !== undefined) return { loaded: { record: e.value, version: e.version } };
     }
     const o = outcomes.get(lockKey);
     if (o && o.at >= since) {
       if (o.error) throw unshareError(o.error);
-      return { record: undefined };
+      return { loaded: undefined };
     }
     return undefined;
   };
@@ -280,67 +286,75 @@ async function loadShared(
   for (;;) {
     let wake!: () => void;
     const released = new Promise<void>((resolve) => { wake = resolve; });
-    if (lockable(meta).attemptLock(lockKey, LOAD_LOCK, () => wake())) {
+    if (lockable(outcomes).attemptLock(lockKey, LOAD_LOCK, () => wake())) {
       try {
         // a load on another thread may have finished between this request's look and taking the lock
         const done = settled();
-        if (done) return done.record;
+        if (done) return done.loaded;
         try {
-          const record = await loadFromSource(storage, table, cfg, id, d, stale, requestContext, username, meta);
-          if (record === undefined) await outcomes.put(lockKey, { at: Date.now() });
+          const loaded = await loadFromSource(storage, table, cfg, id, d, stale, requestContext, username);
+          if (loaded === undefined) await outcomes.put(lockKey, { at: Date.now() });
           else if (outcomes.get(lockKey)) await outcomes.remove(lockKey);
-          return record;
+          return loaded;
         } catch (error) {
           const at = Date.now();
           await outcomes.put(lockKey, { at, until: at + (cfg.options.negativeTtl ?? 1000), error: shareError(error) }).catch(() => {});
           throw error;
         }
       } finally {
-        lockable(meta).unlock(lockKey, LOAD_LOCK);
+        lockable(outcomes).unlock(lockKey, LOAD_LOCK);
       }
     }
     let timer: NodeJS.Timeout | undefined;
     const wokeUp = await Promise.race([released.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), patience); })]);
     clearTimeout(timer);
     const done = settled();
-    if (done) return done.record;
+    if (done) return done.loaded;
     // never woken: the holder is gone without its lock being released; break the lock and load
-    if (!wokeUp) lockable(meta).unlock(lockKey, LOAD_LOCK);
+    if (!wokeUp) lockable(outcomes).unlock(lockKey, LOAD_LOCK);
   }
 }
 
+interface Loaded { record: Rec; version?: number }
+
+/** A time the source set on its context (epoch ms, a Date or a date string). */
+function contextTime(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v === 'string' && v) { const t = Date.parse(v); return Number.isFinite(t) ? t : undefined; }
+  return undefined;
+}
+
 async function loadFromSource(
-  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: Rec | undefined,
-  requestContext: unknown, username: string | undefined, meta: LmdbDbi<EntryMeta, [string, Key]>,
-): Promise<Rec | undefined> {
-  const context: Record<string, unknown> = { requestContext, replacingRecord: stale };
+  storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: { value: Rec; version?: number } | undefined,
+  requestContext: unknown, username: string | undefined,
+): Promise<Loaded | undefined> {
+  const context: Record<string, unknown> = { requestContext, replacingRecord: stale?.value, replacingVersion: stale?.version };
   const raw = await withTimeout(Promise.resolve().then(() => callSource(cfg, id, context)), cfg.options.timeout ?? 30_000);
   const db = storage.database(table.def.database)!;
   if (raw === undefined || raw === null) {
     if (!d.noStore && stale !== undefined) {
-      await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); meta.remove([table.name, id]); }, username);
+      await db.transact((txn) => { txn.remove(txn.table(table.name) ?? table, id); }, username);
     }
     return undefined;
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw weftError('CACHE_ORIGIN_NOT_RECORD');
   const record: Rec = { ...(raw as Rec), [table.primaryKey]: id };
-  if (d.noStore) return record;
-  const fetched = Date.now();
+  const version = contextTime(context.lastModified);
+  if (d.noStore) return { record, version };
   const seconds = d.maxAge ?? cfg.options.expiration ?? table.def.expiration;
-  const expiresAt = typeof context.expiresAt === 'number' ? context.expiresAt : seconds !== undefined ? fetched + seconds * 1000 : undefined;
-  await db.transact((txn) => {
+  const { txnTime } = await db.transact((txn) => {
     const t = txn.table(table.name) ?? table;
-    txn.put(t, id, record, 'put');
-    meta.put([table.name, id], expiresAt === undefined ? { fetched } : { fetched, expiresAt });
+    const expiresAt = contextTime(context.expiresAt) ?? (seconds !== undefined ? txn.time + seconds * 1000 : undefined);
+    txn.put(t, id, record, 'put', undefined, { expiresAt, version });
   }, username);
-  return record;
+  return { record, version: version ?? txnTime };
 }
 
 /** Mark an entry stale: the next get reloads it from the source. */
 export async function invalidate(storage: LmdbStorage, table: Table, id: Key): Promise<void> {
-  const meta = metaStore(storage, table);
   const db = storage.database(table.def.database)!;
-  await db.transact(() => { meta.put([table.name, id], { fetched: 0, expiresAt: 0 }); });
+  await db.transact((txn) => { txn.invalidate(txn.table(table.name) ?? table, id); });
 }
 
 // ---- write-through (spec §5.4) ----
@@ -376,17 +390,14 @@ export async function writeThrough(table: Table, method: WriteMethod, id: Key, d
 }
 
 /**
- * Called inside the storage transaction that writes record `id` of a caching table: a written record is the
- * newest value, so it is fresh for the table's expiration; a deleted one has no entry metadata left.
+ * Called inside the storage transaction that wrote record `id` of a caching table (after the write): a written
+ * record is the newest value, fresh for the source's expiration (which may differ from the table's).
  */
-export function noteCacheWrite(storage: LmdbStorage, table: Table, id: Key, deleted: boolean): void {
+export function noteCacheWrite(txn: WriteTxn, table: Table, id: Key, deleted: boolean): void {
   const cfg = configs.get(tableKey(table.def.database, table.name));
-  if (!cfg) return;
-  const meta = metaStore(storage, table);
-  if (deleted) { meta.remove([table.name, id]); return; }
-  const fetched = Date.now();
+  if (!cfg || deleted) return;
   const seconds = cfg.options.expiration ?? table.def.expiration;
-  meta.put([table.name, id], seconds === undefined ? { fetched } : { fetched, expiresAt: fetched + seconds * 1000 });
+  txn.setExpiry(table, id, seconds === undefined ? undefined : txn.time + seconds * 1000);
 }
 
 // ---- active caching: the source's subscribe() (spec §5.4) ----
@@ -408,21 +419,19 @@ function subscribable(src: any): boolean {
 function applyEvent(storage: LmdbStorage, txn: WriteTxn, table: Table, e: SourceEvent): void {
   if (!e || typeof e !== 'object' || e.id === undefined || e.id === null) return;
   const t = txn.table(table.name) ?? table;
-  const meta = metaStore(storage, table);
   switch (e.type) {
     case 'put': {
       if (!e.value || typeof e.value !== 'object' || Array.isArray(e.value)) return;
       const record: Rec = { ...(e.value as Rec), [t.primaryKey]: e.id };
       txn.put(t, e.id, record, 'put');
-      noteCacheWrite(storage, table, e.id, false);
+      noteCacheWrite(txn, t, e.id, false);
       return;
     }
     case 'delete':
       txn.remove(t, e.id);
-      meta.remove([table.name, e.id]);
       return;
     case 'invalidate':
-      meta.put([table.name, e.id], { fetched: 0, expiresAt: 0 });
+      if (t.get(e.id) !== undefined) txn.invalidate(t, e.id);
       return;
   }
 }
@@ -438,7 +447,8 @@ export function startSubscription(storage: LmdbStorage, table: Table): void {
   if (!cfg || !subscribable(cfg.source)) return;
   const db = storage.database(table.def.database);
   if (!db) return;
-  const meta = metaStore(storage, table);
+  const locks = outcomeStore(storage, table);
+  // the subscription lock has its own lock "version", so an id '' of the table never shares it
   const lockKey: [string, Key] = [table.name, ''];
   let stopped = false;
   let owned = false;
@@ -447,7 +457,7 @@ export function startSubscription(storage: LmdbStorage, table: Table): void {
   const release = () => {
     if (!owned) return;
     owned = false;
-    try { lockable(meta).unlock(lockKey, SUBSCRIBE_LOCK); } catch { /* the environment is already closed */ }
+    try { lockable(locks).unlock(lockKey, SUBSCRIBE_LOCK); } catch { /* the environment is already closed */ }
   };
   const consume = async () => {
     const src = cfg.source;
@@ -467,7 +477,7 @@ export function startSubscription(storage: LmdbStorage, table: Table): void {
   const take = () => {
     if (stopped) return;
     try {
-      if (!lockable(meta).attemptLock(lockKey, SUBSCRIBE_LOCK, take)) return;
+      if (!lockable(locks).attemptLock(lockKey, SUBSCRIBE_LOCK, take)) return;
     } catch {
       return; // the environment is closing
     }

@@ -5,7 +5,7 @@
  */
 import { weftError } from '../errors/index.js';
 import type { Exchange } from './handler.js';
-import { coerceId, generalMethod, readAnyBody, send } from './handler.js';
+import { coerceId, generalMethod, readAnyBody, send, versionHeaders, versionMs } from './handler.js';
 import type { CustomResource } from './resources.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
 import { LOAD_RECORD, tableRefOf } from './tables.js';
@@ -91,5 +91,10 @@ export async function handleCustom(x: Exchange, r: CustomResource, rest: string)
   }
   if (result && typeof result === 'object' && typeof result[Symbol.asyncIterator] === 'function') result = await collect(result);
   if (result === undefined) return send(x, method === 'GET' || method === 'HEAD' ? 404 : 204, undefined, headers);
+  // a single answer (not a list) to a read carries the version its reads (or the resource) set: ETag, 304
+  const read = method === 'GET' || method === 'HEAD' || method === 'QUERY';
+  if (read && status === 200 && !Array.isArray(result) && headers.ETag === undefined && headers.etag === undefined) {
+    if (versionHeaders(x, versionMs(context.lastModified), r.lastModified, headers)) return send(x, 304, undefined, headers);
+  }
   return send(x, status, result, headers);
 }

@@ -1,67 +1,75 @@
 /**
- * Expiration of plain tables (spec §3.8): a table with `@table(expiration: N)` that is not a cache hides records
- * written more than N seconds ago from REST reads and the Resource API, and a periodic sweep deletes them. The
- * sweep runs every (expiration + eviction) / 4 seconds (at least every 250 ms) in every serving thread; each
- * thread re-checks inside its write transaction, so concurrent sweeps delete each record once. Caching tables
- * (sourcedFrom) keep their own freshness rules (caching.ts) and are left alone.
+ * Expiration sweeps (spec §3.8). Records of an expiring table (`@table(expiration, eviction, scanInterval)`, an
+ * @expiresAt attribute, or a caching table with an expiration) go stale at their expiry and are removed once
+ * `eviction` seconds have passed after it. Stale records on plain tables are hidden by storage's reads
+ * (Table.isStale, search); caching tables reload them (caching.ts).
+ *
+ * Every serving thread sweeps every scanInterval seconds (default (expiration + eviction) / 4), aligned to
+ * multiples of the interval since the epoch so the threads' sweeps coincide rather than spread out. A sweep reads
+ * only the due entries of the table's expiry index; each record is re-checked inside the write transaction, so
+ * concurrent sweeps remove it once (Database.sweepExpired).
  */
-import type { Key, LmdbStorage, Rec, Table } from '../storage/index.js';
-import { isCaching } from './caching.js';
+import type { LmdbStorage, Table } from '../storage/index.js';
 
-/** True when a read should not see this record. */
-export function expired(table: Table, rec: Rec): boolean {
-  return !!table.def.expiration && !isCaching(table) && table.isExpired(rec);
+export interface SweepPlan { everyMs: number; evictionMs: number }
+
+/** Expiration settings given to `sourcedFrom(source, {expiration, eviction, scanInterval})`, by `db.table`. */
+const sourceSettings = new Map<string, { expiration?: number; eviction?: number; scanInterval?: number }>();
+
+let current: { storage: LmdbStorage; refs: { database: string; table: string }[] } | undefined;
+const timers = new Map<string, NodeJS.Timeout>();
+
+const MIN_INTERVAL_MS = 100;
+/** Sweep interval of a table whose records expire only by @expiresAt (nothing to take a quarter of). */
+const DEFAULT_INTERVAL_S = 60;
+
+/** When to sweep a table, or undefined when its records never expire on their own. */
+export function sweepPlan(table: Table): SweepPlan | undefined {
+  const src = sourceSettings.get(`${table.def.database}.${table.name}`);
+  const expiration = src?.expiration ?? table.def.expiration;
+  const eviction = src?.eviction ?? table.def.eviction ?? 0;
+  const scan = src?.scanInterval ?? table.def.scanInterval;
+  // a cache without a declared expiration keeps stale entries (stale-if-error serves them) until reloaded
+  if (!expiration && table.expiresAtAttribute === undefined && scan === undefined) return undefined;
+  const seconds = scan ?? (expiration || eviction ? ((expiration ?? 0) + eviction) / 4 : DEFAULT_INTERVAL_S);
+  return { everyMs: Math.max(MIN_INTERVAL_MS, seconds * 1000), evictionMs: eviction * 1000 };
 }
 
-/** A search filter hiding expired records, or undefined when the table does not expire. */
-export function freshFilter(table: Table): ((rec: Rec) => boolean) | undefined {
-  if (!table.def.expiration || isCaching(table)) return undefined;
-  const now = Date.now();
-  return (rec) => !table.isExpired(rec, now);
-}
-
-const timers: NodeJS.Timeout[] = [];
-
-async function sweep(storage: LmdbStorage, database: string, tableName: string): Promise<void> {
-  const db = storage.database(database);
-  const table = db?.table(tableName);
-  if (!db || !table?.def.expiration || !table.written || isCaching(table)) return;
-  const now = Date.now();
-  const ids: Key[] = [];
-  const unstamped: Key[] = [];
-  for (const rec of table.scan()) {
-    const id = rec[table.primaryKey] as Key;
-    if (table.isExpired(rec, now)) ids.push(id);
-    else if (table.written.get([table.name, id]) === undefined) unstamped.push(id);
-  }
-  if (!ids.length && !unstamped.length) return;
-  await db.transact((txn) => {
-    const t = txn.table(tableName) ?? table;
-    for (const id of ids) {
-      const rec = txn.get(t, id);
-      if (rec && t.isExpired(rec, now)) txn.remove(t, id);
-    }
-    // records stored before the table had an expiration start their clock now
-    for (const id of unstamped) if (t.written && t.written.get([t.name, id]) === undefined) t.written.put([t.name, id], now);
-  });
+function schedule(storage: LmdbStorage, database: string, tableName: string): void {
+  const key = `${database}.${tableName}`;
+  const old = timers.get(key);
+  if (old) clearTimeout(old);
+  timers.delete(key);
+  const table = storage.database(database)?.table(tableName);
+  const plan = table && sweepPlan(table);
+  if (!plan) return;
+  const tick = () => {
+    const now = Date.now();
+    const next = (Math.floor(now / plan.everyMs) + 1) * plan.everyMs;
+    const timer = setTimeout(() => {
+      const db = storage.database(database);
+      // a sweep failing (e.g. storage closing during shutdown) must never take the thread down
+      Promise.resolve(db?.sweepExpired(tableName, Date.now() - plan.evictionMs)).catch(() => {}).finally(() => {
+        if (timers.get(key) === timer) tick();
+      });
+    }, next - now);
+    timer.unref();
+    timers.set(key, timer);
+  };
+  tick();
 }
 
 /** (Re)start the sweeps for the applications' tables of this thread. */
 export function startExpirationSweeps(storage: LmdbStorage, refs: { database: string; table: string }[]): void {
-  for (const t of timers.splice(0)) clearInterval(t);
-  for (const ref of refs) {
-    const table = storage.database(ref.database)?.table(ref.table);
-    const def = table?.def as ({ expiration?: number; eviction?: number } | undefined);
-    if (!def?.expiration) continue;
-    const everyMs = Math.max(250, ((def.expiration + (def.eviction ?? 0)) * 1000) / 4);
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      // a sweep failing (e.g. storage closing during shutdown) must never take the thread down
-      sweep(storage, ref.database, ref.table).catch(() => {}).finally(() => { running = false; });
-    }, everyMs);
-    timer.unref();
-    timers.push(timer);
-  }
+  for (const t of timers.values()) clearTimeout(t);
+  timers.clear();
+  sourceSettings.clear();
+  current = { storage, refs };
+  for (const ref of refs) schedule(storage, ref.database, ref.table);
+}
+
+/** A table became a cache (sourcedFrom) with these settings: its sweep follows them. */
+export function setSourceExpiration(database: string, table: string, settings: { expiration?: number; eviction?: number; scanInterval?: number }): void {
+  sourceSettings.set(`${database}.${table}`, settings);
+  if (current) schedule(current.storage, database, table);
 }

@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { pack } from 'msgpackr';
 import { WeftError, weftError, registry } from '../errors/index.js';
 import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, type Format } from '../http/index.js';
 import {
@@ -28,7 +27,6 @@ import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.
 import { handleCustom } from './custom.js';
 import { openApiDocument } from './openapi.js';
 import { handleGraphql } from './graphql.js';
-import { expired, freshFilter } from './expiration.js';
 import { checkIndexed } from './strict.js';
 import { acceptsBrotli, brotliBuffer, brotliStream } from './compress.js';
 import { pipeline } from 'node:stream/promises';
@@ -254,40 +252,19 @@ function bodyKey(v: unknown): Key | undefined {
   throw weftError('INVALID_PRIMARY_KEY_TYPE', Array.isArray(v) ? 'array' : typeof v);
 }
 
-/** The attribute stamped with the transaction time on every write, or null (cached per table definition). */
-const updatedTimeAttr = new WeakMap<Table, string | null>();
-
-function stampedAttribute(table: Table): string | null {
-  let name = updatedTimeAttr.get(table);
-  if (name === undefined) {
-    // computed attributes can change without a write, so such tables keep the hash over the whole record
-    const a = table.computed.size ? undefined : table.def.attributes.find((d) => d.assigned_updated_time);
-    name = a ? a.attribute : null;
-    updatedTimeAttr.set(table, name);
-  }
-  return name;
-}
-
-/**
- * The ETag of a whole stored record. Every write to a table with an updated-time attribute stamps it with the
- * transaction clock, which is strictly increasing across threads, so that time identifies the version without
- * encoding and hashing the record. Narrowed records (role-limited attributes), caching tables (whose source
- * writes are not stamped) and records without a numeric stamp fall back to the hash.
- */
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const versionF64 = new Float64Array(1);
 const versionU32 = new Uint32Array(versionF64.buffer);
 const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 /**
- * A version (epoch ms float) as 10 quoted characters (spec §5, ETag): the low 60 bits of the float in base64url.
- * The 4 high bits (sign and top of the exponent) are 0100 for every number in [2, 2^256), so nothing is lost for a
- * timestamp; anything else answers undefined and the caller hashes the record.
+ * A record version (epoch ms float, spec §3.1) as the ETag (spec §4.4): 10 base64url characters between quotes
+ * carrying the low 60 bits of the float. The 4 high bits (sign and top of the exponent) are 0100 for every number
+ * in [2, 2^256), so a timestamp is encoded without loss and distinct versions give distinct ETags.
  */
-function versionToken(t: number): string | undefined {
-  versionF64[0] = t;
+export function versionETag(version: number): string {
+  versionF64[0] = version;
   const hi = versionU32[HIGH_WORD]!;
-  if (hi >>> 28 !== 4) return undefined;
   const lo = versionU32[1 - HIGH_WORD]!;
   const a = ((hi & 0x0fffffff) << 2) | (lo >>> 30);
   const b = lo & 0x3fffffff;
@@ -297,35 +274,25 @@ function versionToken(t: number): string | undefined {
   return out + '"';
 }
 
-function etagOf(table: Table, rec: Rec, whole: boolean): string {
-  const attr = whole ? stampedAttribute(table) : null;
-  const t = attr ? rec[attr] : undefined;
-  if (typeof t === 'number') {
-    const v = versionToken(t);
-    if (v) return v;
-  }
-  return contentToken(pack(rec));
+/** A version as epoch ms, from a number, a Date or a date string (context.lastModified may be any of these). */
+export function versionMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v === 'string' && v) { const t = Date.parse(v); return Number.isFinite(t) ? t : undefined; }
+  return undefined;
 }
 
 /**
- * 10 quoted characters from 60 bits of two 32-bit FNV-1a lanes over the encoded record. An ETag needs to change
- * with the content, not to resist forgery, and a sha256 object per GET cost more than the rest of the ETag.
+ * Headers of a single-record answer with a known version: ETag, and Last-Modified when the application asked for
+ * it. True when the request's If-None-Match already names this version (answer 304).
  */
-function contentToken(buf: Uint8Array): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ buf.length;
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i]!;
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  const a = (h1 >>> 2) & 0x3fffffff;
-  const b = (h2 >>> 2) & 0x3fffffff;
-  let out = '"';
-  for (let s = 24; s >= 0; s -= 6) out += B64URL[(a >>> s) & 63];
-  for (let s = 24; s >= 0; s -= 6) out += B64URL[(b >>> s) & 63];
-  return out + '"';
+export function versionHeaders(x: Exchange, version: number | undefined, lastModified: boolean | undefined, headers: HeaderMap): boolean {
+  if (version === undefined) return false;
+  const etag = versionETag(version);
+  headers.ETag = etag;
+  if (lastModified) headers['Last-Modified'] = new Date(version).toUTCString();
+  const inm = x.req.headers['if-none-match'];
+  return inm !== undefined && (inm === etag || inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag));
 }
 
 function checkTypes(table: Table, record: Rec): void {
@@ -412,7 +379,7 @@ async function writeRecord(
   const db = x.deps.storage.database(table.def.database)!;
   // a single-record write runs optimistically: no JavaScript under the process-wide write lock (WriteTxn)
   if (!isCaching(table)) { await db.transact(op, x.user?.username, { optimistic: true }); return {}; }
-  const apply = (txn: WriteTxn) => { op(txn); noteCacheWrite(x.deps.storage, txn.table(table.name) ?? table, id, preview === null); };
+  const apply = (txn: WriteTxn) => { op(txn); noteCacheWrite(txn, txn.table(table.name) ?? table, id, preview === null); };
   if (!writesThrough(table, method)) { await db.transact(apply, x.user?.username); return {}; }
   const context = resourceContext(x);
   await transaction(context, async (t) => {
@@ -442,30 +409,30 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         authorizeRest(x.user, database, table, 'read', queryAttributes(tq));
         narrowSelect(tq, readable);
         const project = projector(table, tq.select, joinEnv(x));
-        const results = search(table, tq.tree, { ...tq.options, filter: freshFilter(table) });
+        const results = search(table, tq.tree, tq.options);
         const columns = csvColumnsFor(table, tq.select).filter((c) => !readable || readable.has(c) || c.startsWith('$'));
         return send(x, 200, (function* () { for (const rec of results) yield project(narrowRecord(rec, readable)); })(), {}, columns);
       }
       const id = targetId(table, target);
       if (target.property) authorizeRest(x.user, database, table, 'read', [target.property]);
       let found: Rec | undefined;
-      const cacheHeaders: HeaderMap = {};
+      let version: number | undefined;
+      const headers: HeaderMap = {};
       if (isCaching(table)) {
         const got = await cachedGet(x.deps.storage, table, id, parseCacheControl(x.req.headers['cache-control']), x, username);
         found = got.record;
+        version = got.version;
         if (got.miss) x.timingSuffix = ', miss';
-        if (got.age !== undefined) cacheHeaders.Age = String(got.age);
+        if (got.age !== undefined) headers.Age = String(got.age);
       } else {
-        found = table.get(id);
-        if (found && expired(table, found)) found = undefined;
+        const entry = table.getEntry(id);
+        if (entry && !(table.hidesStale && table.isStale(id))) { found = entry.value; version = entry.version; }
       }
-      if (found === undefined) return send(x, 404, undefined, cacheHeaders);
+      if (found === undefined) return send(x, 404, undefined, headers);
       // the property was authorised above; computed properties are evaluated over the whole stored record
       if (target.property) return send(x, 200, table.valueOf(found, target.property) ?? null);
-      const rec = narrowRecord(found, readable);
-      const etag = etagOf(table, rec, readable === null && !isCaching(table));
-      if (x.req.headers['if-none-match'] === etag) return send(x, 304, undefined, { ...cacheHeaders, ETag: etag });
-      return send(x, 200, rec, { ...cacheHeaders, ETag: etag });
+      if (versionHeaders(x, version, r.lastModified, headers)) return send(x, 304, undefined, headers);
+      return send(x, 200, narrowRecord(found, readable), headers);
     }
     case 'PUT': {
       if (target.kind !== 'record' || target.property) throw notAllowed('put', 'GET, HEAD, POST, DELETE, OPTIONS, TRACE');

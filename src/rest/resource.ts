@@ -14,6 +14,10 @@ export interface ResourceContext {
   data?: unknown;
   /** The request's transaction while its resource method runs (spec §5.3). */
   transaction?: unknown;
+  /** Version of what the response carries (epoch ms or Date): table reads raise it, resource code may set it; drives the ETag. */
+  lastModified?: unknown;
+  /** Expiry for the records written in this request (epoch ms, Date or date string; spec §3.8). */
+  expiresAt?: unknown;
 }
 
 /** The parsed target of a request: the query parameters plus the path id. */

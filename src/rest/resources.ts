@@ -17,6 +17,8 @@ export interface TableResource {
   splitSegments?: boolean;
   /** `rest: {strictIndexing: true}`: refuse searches an index cannot drive, with Harper's messages (spec §4.5). */
   strictIndexing?: boolean;
+  /** The application asked for Last-Modified headers (`rest: {lastModified: true}`). */
+  lastModified?: boolean;
 }
 
 export interface CustomResource {
@@ -25,6 +27,7 @@ export interface CustomResource {
   name: string;
   /** The exported class (or object with static methods). */
   cls: any;
+  lastModified?: boolean;
 }
 
 export interface ConflictResource { kind: 'conflict'; path: string }

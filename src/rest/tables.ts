@@ -9,14 +9,14 @@
  * one thread would share it; that only happens in tests that do not load applications.
  */
 import { weftError } from '../errors/index.js';
-import { checkRecordTypes, search, setComputedFunction, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
+import { checkRecordTypes, expiryMs, search, setComputedFunction, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
 import { Resource } from './resource.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery } from './query.js';
 import { setRelations, type RelationDecl } from './joins.js';
 import { checkTableAccess } from './access.js';
 import { activeTransaction, setTransactionStorage, transaction } from './transaction.js';
-import { expired, freshFilter, startExpirationSweeps } from './expiration.js';
+import { startExpirationSweeps } from './expiration.js';
 import {
   cachedGet, clearSources, invalidate, isCaching, noteCacheWrite, parseCacheControl, setSource, startSubscription,
   writesThrough, writeThrough, type CacheOptions, type WriteMethod,
@@ -42,7 +42,22 @@ export function isBaseTableClass(cls: unknown): boolean {
   return typeof cls === 'function' && Object.hasOwn(cls, TABLE_REF);
 }
 
-type Ctx = { headers?: { get(name: string): string | undefined }; user?: { username?: string } | null; transaction?: unknown } | undefined;
+type Ctx = {
+  headers?: { get(name: string): string | undefined };
+  user?: { username?: string } | null;
+  transaction?: unknown;
+  /** The newest version read through this context (spec §5.3): drives the response's ETag. */
+  lastModified?: unknown;
+  /** Expiry (epoch ms, Date or date string) for the records this context writes (spec §3.8). */
+  expiresAt?: unknown;
+} | undefined;
+
+/** A read through `context` raises its lastModified to the record's version (the ETag of what it answers). */
+function noteVersion(context: Ctx, version: number | undefined): void {
+  if (!context || typeof context !== 'object' || version === undefined) return;
+  const cur = context.lastModified;
+  if (cur === undefined || (typeof cur === 'number' && cur < version)) context.lastModified = version;
+}
 
 /** A resource instance passed as the context (`tables.X.put(id, rec, this)`) stands for its request's context. */
 function ctxOf(c: unknown): Ctx {
@@ -65,8 +80,10 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
     const w = activeTransaction(context)?.written(ref.database, ref.table, id);
     if (w !== undefined) return w ?? undefined;
     const t = open();
-    const rec = t.get(id);
-    return rec && expired(t, rec) ? undefined : rec;
+    const entry = t.getEntry(id);
+    if (!entry || (t.hidesStale && t.isStale(id))) return undefined;
+    noteVersion(context, entry.version);
+    return entry.value;
   };
   /**
    * One write of record `id`: `build(prev)` gives the new record (null = delete). Inside a transaction it is queued
@@ -77,10 +94,10 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
       const t = txn.table(ref.table) ?? open();
       const prev = txn.get(t, id);
       const rec = build(t, prev);
-      if (isCaching(t)) noteCacheWrite(storage, t, id, rec === null);
       if (rec === null) { txn.remove(t, id); return; }
       txn.stampTimes(t, rec, prev);
-      txn.put(t, id, rec, kind, prev ?? null);
+      txn.put(t, id, rec, kind, prev ?? null, { expiresAt: expiryMs(context?.expiresAt) });
+      if (isCaching(t) && context?.expiresAt === undefined) noteCacheWrite(txn, t, id, false);
     };
     const txn = activeTransaction(context);
     if (txn) {
@@ -123,7 +140,9 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
       context = ctxOf(context);
       const t = open();
       if (!isCaching(t)) return read(id, context);
-      return (await cachedGet(storage, t, id, parseCacheControl(context?.headers?.get('cache-control')), context)).record;
+      const got = await cachedGet(storage, t, id, parseCacheControl(context?.headers?.get('cache-control')), context);
+      if (got.record) noteVersion(context, got.version);
+      return got.record;
     }
     /** Make this table a cache of `source` (spec §5.4): a class with get() (V1 or V2) or an object with get(id). */
     static sourcedFrom(source: unknown, options: CacheOptions = {}): typeof this {
@@ -190,12 +209,12 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
         const env = { storage };
         const tq = tableQuery(t, parseQuery(query), env);
         const project = projector(t, tq.select, env);
-        for (const rec of search(t, tq.tree, { ...tq.options, filter: freshFilter(t) })) yield project(rec) as Rec;
+        for (const rec of search(t, tq.tree, tq.options)) yield project(rec) as Rec;
         return;
       }
       const conditions = Array.isArray(query) ? query : query.conditions;
       const tree = conditions?.length ? { operator: query.operator ?? 'and', conditions } : undefined;
-      yield* search(t, tree as any, { limit: query.limit, offset: query.offset, filter: freshFilter(t) });
+      yield* search(t, tree as any, { limit: query.limit, offset: query.offset });
     }
     /** Supply the function of a `@computed` attribute declared without `from` (spec §5.3). */
     static setComputedAttribute(name: string, fn: (record: Rec) => unknown): void {

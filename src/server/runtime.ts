@@ -218,6 +218,7 @@ export class WeftRuntime {
             map.add({
               kind: 'table', path: t.export.name, database: t.database, table: t.table, typeName: t.typeName,
               ...(t.splitSegments ? { splitSegments: true } : {}), ...(app.config.restOptions.strictIndexing ? { strictIndexing: true } : {}),
+              lastModified: app.config.lastModified,
             });
           }
         }
@@ -225,10 +226,10 @@ export class WeftRuntime {
           const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
           for (const [name, value] of Object.entries(mod)) {
             const path = name === 'default' ? '' : name;
-            if (isResourceClass(value)) { map.add({ kind: 'custom', path, name: value.name || name, cls: value }); continue; }
+            if (isResourceClass(value)) { map.add({ kind: 'custom', path, name: value.name || name, cls: value, lastModified: app.config.lastModified }); continue; }
             if (value && typeof value === 'object') {
               for (const [sub, v] of Object.entries(value)) {
-                if (isResourceClass(v)) map.add({ kind: 'custom', path: path ? `${path}/${sub}` : sub, name: v.name || sub, cls: v });
+                if (isResourceClass(v)) map.add({ kind: 'custom', path: path ? `${path}/${sub}` : sub, name: v.name || sub, cls: v, lastModified: app.config.lastModified });
               }
             }
           }

@@ -4,13 +4,15 @@
  * audit log of every committed change.
  */
 import { open, type RootDatabase, type Database as LmdbDbi } from 'lmdb';
-import { Table } from './table.js';
+import { Table, primaryDbiName } from './table.js';
 import { NeedsLock, WriteTxn } from './write-txn.js';
+import type { TxnClock } from './clock.js';
+import type { AuditEntry, Key, TableDef } from './types.js';
 
 /** Conflicting runs of an optimistic transaction before it takes the write lock instead. */
 const OPTIMISTIC_ATTEMPTS = 5;
-import type { TxnClock } from './clock.js';
-import type { AuditEntry, Key, TableDef } from './types.js';
+
+const STRUCTURES = Symbol.for('structures');
 
 export interface DatabaseOptions {
   clock: TxnClock;
@@ -47,11 +49,57 @@ export class Database {
     // not in lmdb-js's type declarations (3.x API)
     const shared = (this.catalogStore as unknown as { getUserSharedBuffer(id: string, init: ArrayBuffer): ArrayBuffer }).getUserSharedBuffer('weft:signals', new ArrayBuffer(8));
     this.signals = new Int32Array(shared);
+    this.migrateToVersions();
   }
 
   /** Counter that moves after every commit made with `signal: true` (any thread of this process). */
   changeSignal(): number {
     return Atomics.load(this.signals, 1);
+  }
+
+  private unversionedDefs(): TableDef[] {
+    const out: TableDef[] = [];
+    for (const { value } of this.catalogStore.getRange({ start: ['table'], end: ['table', '\uffff'] })) {
+      if (!(value as TableDef).versioned) out.push(value as TableDef);
+    }
+    return out;
+  }
+
+  /**
+   * Tables stored before records carried versions get them once, under the write lock, before this thread builds
+   * any Table: each record's bytes are copied unchanged behind an 8-byte version (its numeric or Date
+   * updated-time attribute, else the migration time), and so is the shared-structures entry. A thread opening
+   * the same file at the same time waits for the lock and then finds nothing left to do.
+   */
+  private migrateToVersions(): void {
+    if (!this.unversionedDefs().length) return;
+    this.env.transactionSync(() => {
+      const defs = this.unversionedDefs();
+      if (!defs.length) return;
+      const time = this.opts.clock.next();
+      for (const def of defs) {
+        const name = primaryDbiName(def);
+        const raw = this.env.openDB<Buffer, any>({ name, encoding: 'binary' });
+        const decoded = this.env.openDB<Record<string, unknown>, any>({ name, encoding: 'msgpack', sharedStructuresKey: STRUCTURES });
+        const versioned = this.env.openDB<Buffer, any>({ name, encoding: 'binary', useVersions: true });
+        const updated = def.attributes.find((a) => a.assigned_updated_time)?.attribute;
+        // versions are read before any entry is rewritten: the decoder loads the structures entry lazily
+        const plan: Array<[unknown, number]> = [];
+        // key iteration leaves the structures entry out (lmdb-js hides symbol keys); it is rewritten like the rest
+        if (raw.getBinary(STRUCTURES) !== undefined) plan.push([STRUCTURES, 0]);
+        for (const key of raw.getKeys()) {
+          if (typeof key === 'symbol') continue;
+          const u = updated ? decoded.get(key)?.[updated] : undefined;
+          const v = typeof u === 'number' && u > 0 ? u : u instanceof Date ? u.getTime() : typeof u === 'string' ? Date.parse(u) : NaN;
+          plan.push([key, Number.isFinite(v) ? v : time]);
+        }
+        for (const [key, version] of plan) versioned.put(key, Buffer.from(raw.getBinary(key)!), version);
+        def.versioned = true;
+        this.catalogStore.put(['table', def.name], def);
+      }
+      this.catalogStore.put('version', ((this.catalogStore.get('version') as number | undefined) ?? 0) + 1);
+    });
+    Atomics.add(this.signals, 0, 1);
   }
 
   /** Reload table definitions when another thread (or transaction) changed them. Cheap when nothing changed. */
@@ -167,6 +215,30 @@ export class Database {
     }
     if (flushed) await flushed;
     return { result, txnTime };
+  }
+
+  /**
+   * Remove the records of `tableName` whose expiry is before `before` (epoch ms), reading only the due entries of
+   * the expiry index, in transactions of `batch` records. Safe to run in several threads at once: each record is
+   * re-checked inside the write transaction and removed once. Returns how many records this call removed.
+   */
+  async sweepExpired(tableName: string, before: number, batch = 500): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const table = this.table(tableName);
+      if (!table) return removed;
+      const due = [...table.dueExpiries(before, batch)];
+      if (!due.length) return removed;
+      const { result } = await this.transact((txn) => {
+        const t = txn.table(tableName);
+        if (!t) return 0;
+        let n = 0;
+        for (const { id, expiresAt } of due) if (txn.evict(t, id, expiresAt)) n++;
+        return n;
+      });
+      removed += result;
+      if (due.length < batch) return removed;
+    }
   }
 
   /** Newest audit timestamp, so the clock never goes back across a restart. */

@@ -5,8 +5,8 @@
  */
 export { LmdbStorage, type StorageOptions } from './lmdb-storage.js';
 export { Database, type TransactResult } from './database.js';
-export { Table } from './table.js';
-export { WriteTxn } from './write-txn.js';
+export { Table, setReloadsStale, clearReloadsStale, expiryMs, type RecordMeta } from './table.js';
+export { WriteTxn, type PutOptions } from './write-txn.js';
 export { TxnClock } from './clock.js';
 export { search, matchTree, compareValues, countCandidates } from './query.js';
 export { indexKeys, MAX_INDEXED_STRING } from './index-keys.js';

@@ -241,6 +241,12 @@ export function* search(table: Table, tree: Condition | ConditionGroup | undefin
   };
   let it: Iterable<Rec> = source();
   if (opts.filter) it = filter(it, opts.filter);
+  // expired records wait for the sweep to remove them; every search hides them meanwhile (spec §3.8)
+  if (!opts.includeExpired && table.hidesStale) {
+    const now = Date.now();
+    const pk = table.primaryKey;
+    it = filter(it, (rec) => !table.isStale(rec[pk] as Key, now));
+  }
   if (opts.sort) it = [...it].sort(sortComparator(opts.sort, table));
   let i = 0, n = 0;
   for (const rec of it) {

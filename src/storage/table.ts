@@ -12,8 +12,40 @@ export function indexDbiName(def: TableDef, attr: AttributeDef): string {
   return `i:${def.created}:${def.name}:${attr.created ?? 0}:${attr.attribute}`;
 }
 
-/** When each record of a table with `expiration` was last written: [table, id] -> transaction time (ms). */
-export const WRITTEN_STORE = '__written__';
+/** Per-record expiry metadata (spec §3.8): when the record goes stale, and when this node last wrote it. */
+export interface RecordMeta {
+  /** Epoch ms; absent = never stale. */
+  expiresAt?: number;
+  /** Transaction time of the last local write (a cache entry's refresh time; the version may come from its origin). */
+  written: number;
+}
+
+export function expiryMetaDbiName(def: TableDef): string {
+  return `e:${def.created}:${def.name}`;
+}
+export function expiryIndexDbiName(def: TableDef): string {
+  return `x:${def.created}:${def.name}`;
+}
+
+/**
+ * Tables whose stale records are reloaded rather than hidden (caching tables, registered by the REST layer):
+ * they track per-record expiry even without a declared expiration.
+ */
+const reloading = new Set<string>();
+export function setReloadsStale(database: string, table: string, on: boolean): void {
+  if (on) reloading.add(`${database}\0${table}`); else reloading.delete(`${database}\0${table}`);
+}
+export function clearReloadsStale(): void {
+  reloading.clear();
+}
+
+/** An expiry given as epoch ms, a Date or a date string; undefined when it is none of these. */
+export function expiryMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v === 'string' && v) { const t = Date.parse(v); return Number.isFinite(t) ? t : undefined; }
+  return undefined;
+}
 
 export class Table {
   readonly def: TableDef;
@@ -22,17 +54,21 @@ export class Table {
   private readonly attrs: Map<string, AttributeDef>;
   /** Computed attributes (never stored): name -> function of the record. */
   readonly computed: Map<string, ComputeFn>;
-  /** Write times, for tables with `expiration` (spec §3.8). */
-  readonly written: LmdbDbi<number, [string, Key]> | undefined;
+  /** The @expiresAt attribute, if any. */
+  readonly expiresAtAttribute: string | undefined;
+  private readonly env: RootDatabase;
+  private meta: LmdbDbi<RecordMeta, Key> | undefined;
+  private expiryIdx: LmdbDbi<Key, number> | undefined;
 
   constructor(env: RootDatabase, def: TableDef) {
     this.def = def;
-    // useVersions: each record carries the time of the transaction that wrote it (its version, spec §3), which
-    // optimistic transactions check at commit
-    this.primary = env.openDB<Rec, Key>({ name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES, useVersions: true });
+    this.env = env;
+    this.primary = env.openDB<Rec, Key>({
+      name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES, useVersions: def.versioned === true,
+    });
     this.attrs = new Map(def.attributes.map((a) => [a.attribute, a]));
     this.computed = computedAttributes(def);
-    if (def.expiration) this.written = env.openDB<number, [string, Key]>({ name: WRITTEN_STORE, encoding: 'msgpack' });
+    this.expiresAtAttribute = def.attributes.find((a) => a.expires_at)?.attribute;
     for (const a of def.attributes) {
       if (a.indexed && !a.is_primary_key) {
         this.indexes.set(a.attribute, env.openDB<Key, any>({ name: indexDbiName(def, a), dupSort: true, encoding: 'ordered-binary' }));
@@ -60,6 +96,7 @@ export class Table {
     return out;
   }
 
+  /** The stored record, expired or not (one LMDB read; the GET hot path). */
   get(id: Key): Rec | undefined {
     return this.primary.get(id);
   }
@@ -78,14 +115,54 @@ export class Table {
     return this.ids;
   }
 
-  /**
-   * True when the table has `expiration` and the record was written longer ago than that (spec §3.8). A record
-   * without a write time (stored before expiration was set) counts as fresh; the sweep starts its clock.
-   */
-  isExpired(rec: Rec, now = Date.now()): boolean {
-    if (!this.def.expiration || !this.written) return false;
-    const t = this.written.get([this.def.name, rec[this.def.primaryKey] as Key]);
-    return t !== undefined && t + this.def.expiration * 1000 <= now;
+  /** The record with its version (the writing transaction's time, or the origin's for a cache entry). Same one read. */
+  getEntry(id: Key): { value: Rec; version: number | undefined } | undefined {
+    const e = this.primary.getEntry(id);
+    return e ? { value: e.value, version: (e as { version?: number }).version } : undefined;
+  }
+
+  versionOf(id: Key): number | undefined {
+    return this.getEntry(id)?.version;
+  }
+
+  /** True when records of this table can go stale: `expiration`, an @expiresAt attribute, or a caching table. */
+  get expiring(): boolean {
+    return !!this.def.expiration || this.expiresAtAttribute !== undefined || this.reloadsStale;
+  }
+
+  /** Caching tables reload stale records from their source; other expiring tables hide them until removed. */
+  get reloadsStale(): boolean {
+    return reloading.has(`${this.def.database}\0${this.def.name}`);
+  }
+
+  get hidesStale(): boolean {
+    return (!!this.def.expiration || this.expiresAtAttribute !== undefined) && !this.reloadsStale;
+  }
+
+  /** id -> RecordMeta, for expiring tables (opened on first use: most tables never need it). */
+  get metaStore(): LmdbDbi<RecordMeta, Key> {
+    return (this.meta ??= this.env.openDB<RecordMeta, Key>({ name: expiryMetaDbiName(this.def), encoding: 'msgpack' }));
+  }
+
+  /** expiresAt -> ids, so a sweep reads only the entries that are due (never the whole table). */
+  get expiryIndex(): LmdbDbi<Key, number> {
+    return (this.expiryIdx ??= this.env.openDB<Key, number>({ name: expiryIndexDbiName(this.def), dupSort: true, encoding: 'ordered-binary' }));
+  }
+
+  /** Expiry metadata of a record (undefined on tables that do not expire, and for records written before). */
+  recordMeta(id: Key): RecordMeta | undefined {
+    return this.expiring ? this.metaStore.get(id) : undefined;
+  }
+
+  /** True when the record `id` has an expiry at or before `now`. */
+  isStale(id: Key, now = Date.now()): boolean {
+    const at = this.recordMeta(id)?.expiresAt;
+    return at !== undefined && at <= now;
+  }
+
+  /** (expiresAt, id) pairs with expiresAt < before, oldest first. */
+  *dueExpiries(before: number, limit = Infinity): Generator<{ expiresAt: number; id: Key }> {
+    for (const { key, value } of this.expiryIndex.getRange({ end: before, limit })) yield { expiresAt: key as unknown as number, id: value as unknown as Key };
   }
 
   /** Every record in primary-key order. */

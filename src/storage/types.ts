@@ -18,6 +18,8 @@ export interface AttributeDef {
   computed?: string;
   /** @computed(version): a changed version rebuilds the index of an indexed computed attribute. */
   computed_version?: number;
+  /** @expiresAt: the attribute holds the record's expiry time (epoch ms, Date or ISO string; spec §3.8). */
+  expires_at?: boolean;
 }
 
 export interface TableDef {
@@ -27,7 +29,17 @@ export interface TableDef {
   attributes: AttributeDef[];
   schemaDefined: boolean;
   audit: boolean;
+  /** Seconds after its write a record goes stale (spec §3.8). */
   expiration?: number;
+  /** Seconds after expiry a record is removed (default 0). */
+  eviction?: number;
+  /** Seconds between removal sweeps (default (expiration + eviction) / 4). */
+  scanInterval?: number;
+  /**
+   * Records carry their version (the writing transaction's time) in the primary store (lmdb-js useVersions). Set on
+   * every table; tables stored before versions existed are migrated when their database is opened (database.ts).
+   */
+  versioned?: boolean;
   /** @sealed in schema.graphql: undeclared properties are refused (spec §3.5). */
   sealed?: boolean;
   /** Creation stamp; part of the dbi names (see AttributeDef.created). */
@@ -51,8 +63,10 @@ export interface SearchOptions {
   sort?: SortSpec;
   /** Reverse the natural order (search_by_value `desc`). */
   reverse?: boolean;
-  /** Drop records for which this is false before offset and limit count them (e.g. expired records). */
+  /** Drop records for which this is false before offset and limit count them. */
   filter?: (rec: Rec) => boolean;
+  /** Also yield records that are expired but not yet removed (hidden by default on tables that hide them). */
+  includeExpired?: boolean;
 }
 
 export type WriteKind = 'insert' | 'update' | 'upsert' | 'delete' | 'put' | 'patch' | 'message';

@@ -13,9 +13,17 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import type { Database as LmdbDbi } from 'lmdb';
 import type { Database } from './database.js';
-import type { Table } from './table.js';
+import { expiryMs, type Table } from './table.js';
 import { indexKeys } from './index-keys.js';
 import { CREATED_TIME, UPDATED_TIME, type AttributeDef, type Key, type Rec, type TableDef, type WriteKind } from './types.js';
+
+/** What a write may say about the record beyond its content (spec §3.8, §5.4). */
+export interface PutOptions {
+  /** Expiry (epoch ms) of this record, overriding the @expiresAt attribute and the table's expiration. */
+  expiresAt?: number;
+  /** The record's version when it is not this transaction's time (a cache entry carrying its origin's). */
+  version?: number;
+}
 
 const ID_BLOCK = 4_194_304;
 const ID_SPACE = 2 ** 49;
@@ -96,9 +104,11 @@ export class WriteTxn {
   }
 
   /** Write a full record (the caller has merged it). Returns the record as stored. */
-  put(table: Table, id: Key, record: Rec, kind: WriteKind, previous?: Rec | null): Rec {
+  put(table: Table, id: Key, record: Rec, kind: WriteKind, previous?: Rec | null, opts?: PutOptions): Rec {
     let prev: Rec | undefined;
     if (this.queued) {
+      // expiry metadata is read and rewritten beside the record; keep that simple by taking the lock
+      if (table.expiring) throw new NeedsLock('a write to an expiring table');
       const k = mapKey(id);
       this.ensureRead(table, id, k, previous);
       prev = previous === undefined ? this.get(table, id) : previous ?? undefined;
@@ -106,10 +116,9 @@ export class WriteTxn {
     } else {
       prev = previous === undefined ? table.primary.get(id) : previous ?? undefined;
     }
-    const time = this.time;
+    const version = opts?.version ?? this.time;
     this.write(() => {
-      table.primary.put(id, record, time);
-      if (table.written) table.written.put([table.name, id], time);
+      table.primary.put(id, record, version);
       for (const [attr, dbi] of table.indexes) {
         const oldKeys = prev ? indexKeys(table.valueOf(prev, attr)) : [];
         const newKeys = indexKeys(table.valueOf(record, attr));
@@ -117,19 +126,92 @@ export class WriteTxn {
         for (const key of newKeys) if (!oldKeys.includes(key)) dbi.put(key, id);
       }
     });
+    if (table.expiring) this.setExpiry(table, id, this.expiryFor(table, record, opts?.expiresAt));
     this.audit(table, kind, id, record);
     return record;
+  }
+
+  /** Expiry of a record written now: explicit, else its @expiresAt attribute, else the table's expiration. */
+  private expiryFor(table: Table, record: Rec, explicit: number | undefined): number | undefined {
+    if (explicit !== undefined) return explicit;
+    const attr = table.expiresAtAttribute;
+    const fromAttr = attr === undefined ? undefined : expiryMs(record[attr]);
+    if (fromAttr !== undefined) return fromAttr;
+    return table.def.expiration ? this.time + table.def.expiration * 1000 : undefined;
+  }
+
+  /**
+   * Set (or clear, with undefined) when record `id` goes stale, keeping the expiry index in step. A cache entry
+   * is invalidated with expiresAt 0.
+   */
+  setExpiry(table: Table, id: Key, expiresAt: number | undefined): void {
+    this.locked('expiry metadata');
+    const old = table.metaStore.get(id);
+    if (old?.expiresAt !== undefined) table.expiryIndex.remove(old.expiresAt, id);
+    table.metaStore.put(id, expiresAt === undefined ? { written: this.time } : { expiresAt, written: this.time });
+    if (expiresAt !== undefined) table.expiryIndex.put(expiresAt, id);
+  }
+
+  /** Mark a record stale now, keeping when it was written (a cache invalidation). */
+  invalidate(table: Table, id: Key): void {
+    this.locked('expiry metadata');
+    const old = table.metaStore.get(id);
+    if (old?.expiresAt !== undefined) table.expiryIndex.remove(old.expiresAt, id);
+    table.metaStore.put(id, { expiresAt: 0, written: old?.written ?? 0 });
+    table.expiryIndex.put(0, id);
+  }
+
+  /**
+   * Remove record `id` if its expiry is still `expiresAt` (a sweep's re-check inside the write lock: a record
+   * rewritten since, or removed by another thread's sweep, is left alone). Returns true when it was removed.
+   */
+  evict(table: Table, id: Key, expiresAt: number): boolean {
+    this.locked('an eviction');
+    const meta = table.metaStore.get(id);
+    if (meta?.expiresAt !== expiresAt) {
+      // an index entry whose record moved on (or is gone) is dropped, so it is never read again
+      table.expiryIndex.remove(expiresAt, id);
+      return false;
+    }
+    if (this.remove(table, id)) return true;
+    this.dropExpiry(table, id);
+    return false;
+  }
+
+  private dropExpiry(table: Table, id: Key): void {
+    const old = table.metaStore.get(id);
+    if (old === undefined) return;
+    if (old.expiresAt !== undefined) table.expiryIndex.remove(old.expiresAt, id);
+    table.metaStore.remove(id);
+  }
+
+  /** Give every record of a table that just became expiring an expiry from its version (records lacking one). */
+  backfillExpiry(table: Table): void {
+    if (!table.def.expiration && table.expiresAtAttribute === undefined) return;
+    for (const { key, value, version } of table.primary.getRange({ versions: true })) {
+      if (typeof key === 'symbol' || table.metaStore.get(key) !== undefined) continue;
+      const attr = table.expiresAtAttribute;
+      const fromAttr = attr === undefined ? undefined : expiryMs(value[attr]);
+      const base = version ?? this.time;
+      const at = fromAttr ?? (table.def.expiration ? base + table.def.expiration * 1000 : undefined);
+      if (at === undefined) continue;
+      table.metaStore.put(key, { expiresAt: at, written: base });
+      table.expiryIndex.put(at, key as Key);
+    }
   }
 
   remove(table: Table, id: Key): boolean {
     const prev = this.get(table, id);
     if (prev === undefined) return false;
-    if (this.queued) this.remember(table, mapKey(id), null);
+    if (this.queued) {
+      if (table.expiring) throw new NeedsLock('a write to an expiring table');
+      this.remember(table, mapKey(id), null);
+    }
     this.write(() => {
       table.primary.remove(id);
-      if (table.written) table.written.remove([table.name, id]);
       for (const [attr, dbi] of table.indexes) for (const k of indexKeys(table.valueOf(prev, attr))) dbi.remove(k, id);
     });
+    if (table.expiring) this.dropExpiry(table, id);
     this.audit(table, 'delete', id, undefined);
     return true;
   }
@@ -194,9 +276,15 @@ export class WriteTxn {
   /** Persist a table definition (create or alter); the catalog version bump makes every thread reload it. */
   saveTable(def: TableDef): Table {
     this.locked('a schema change');
+    // every table stored from now on is versioned; older ones were migrated when the database was opened
+    def.versioned = true;
+    const before = this.db.table(def.name);
+    const wasExpiring = !!before && (!!before.def.expiration || before.expiresAtAttribute !== undefined) && before.def.created === def.created;
     this.db.catalogStore.put(['table', def.name], def);
     this.schemaChanged = true;
-    return this.db.installTable(def);
+    const table = this.db.installTable(def);
+    if (before && !wasExpiring && before.def.created === def.created) this.backfillExpiry(table);
+    return table;
   }
 
   addAttribute(table: Table, attr: AttributeDef): Table {
@@ -222,7 +310,8 @@ export class WriteTxn {
         if (!(name in rec)) continue;
         const copy = { ...rec };
         delete copy[name];
-        table.primary.put(rec[def.primaryKey] as Key, copy, this.time);
+        const id = rec[def.primaryKey] as Key;
+        table.primary.put(id, copy, table.versionOf(id) ?? this.time);
       }
     }
     this.saveTable(def);
@@ -232,6 +321,8 @@ export class WriteTxn {
     this.locked('a schema change');
     table.primary.clearSync();
     for (const dbi of table.indexes.values()) dbi.clearSync();
+    table.metaStore.clearSync();
+    table.expiryIndex.clearSync();
     this.db.catalogStore.remove(['table', table.name]);
     this.db.catalogStore.remove(['ids', table.name]);
     this.schemaChanged = true;
