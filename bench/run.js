@@ -3,7 +3,9 @@
 // against any server that speaks Harper's API: setup through the Operations API and the component operations only.
 // Never part of `npm test`. Prints one table; see bench/RESULTS.md.
 // Other flags: --duration s, --connections n, --records n, --threads n, --only <substr,...> (scenarios to run),
-// --profile <dir> (Weft workers write V8 CPU profiles there; summarise with bench/profile-summary.js <dir>).
+// --profile <dir> (Weft workers write V8 CPU profiles there; summarise with bench/profile-summary.js <dir>),
+// --generator wrk|autocannon (default: wrk when it is installed, as it needs far less CPU than autocannon on the
+// same machine, leaving more of it to the server being measured; autocannon otherwise).
 import { spawn, execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +15,7 @@ import autocannon from 'autocannon';
 import minimist from 'minimist';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = minimist(process.argv.slice(2), { string: ['user', 'password', 'target', 'only', 'profile'], default: { duration: 10, connections: 50, records: 100_000, threads: 2 } });
+const args = minimist(process.argv.slice(2), { string: ['user', 'password', 'target', 'only', 'profile', 'generator'], default: { duration: 10, connections: 50, records: 100_000, threads: 2 } });
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const RECORDS = Number(args.records);
@@ -135,10 +137,71 @@ async function startCeiling() {
   return { url: `http://127.0.0.1:${port}/`, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
 }
 
+function hasWrk() {
+  try { execSync('wrk --version', { stdio: 'ignore' }); return true; } catch (e) { return e.status === 1; /* wrk --version exits 1 */ }
+}
+const GENERATOR = args.generator ?? (hasWrk() ? 'wrk' : 'autocannon');
+
+/** Run one load: `opts` in autocannon's shape; with wrk each request is built by `opts.lua` (a request() body). */
 function run(opts) {
+  if (GENERATOR === 'wrk') return runWrk(opts);
   return new Promise((resolve, reject) => {
     autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
   });
+}
+
+const luaString = (s) => JSON.stringify(String(s)); // JSON string escapes are valid Lua string escapes for this text
+
+/**
+ * wrk with one thread (as autocannon has one), a Lua script that builds each request, and a done() hook that prints
+ * the figures as JSON. Results come back in autocannon's shape so the table code is shared.
+ */
+async function runWrk(opts) {
+  const duration = opts.duration ?? DURATION;
+  const connections = opts.connections ?? CONNECTIONS;
+  const headers = Object.entries(opts.headers ?? {}).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`).join('\n');
+  const script = `${headers}
+math.randomseed(${Math.floor(Math.random() * 1e9)})
+local counter = ${nextNew}
+local function rand(n) return math.random(0, n - 1) end
+local function nextId() counter = counter + 1; return counter end
+local function reading()
+  return string.format('{"device":"d%d","ts":%d,"temp":%.3f,"humidity":%.3f}', rand(${DEVICES}), os.time() * 1000, 20 + math.random() * 10, math.random() * 100)
+end
+request = function()
+${opts.lua ?? `  return wrk.format(${luaString(opts.method ?? 'GET')}, ${luaString(new URL(opts.url).pathname)})`}
+end
+done = function(summary, latency, requests)
+  io.write(string.format('WRKJSON {"requests":%d,"duration":%d,"p50":%f,"p99":%f,"errors":%d,"status":%d,"timeout":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.status, summary.errors.timeout))
+end
+`;
+  const file = path.join(os.tmpdir(), `weft-bench-${process.pid}-${Math.random().toString(36).slice(2)}.lua`);
+  fs.writeFileSync(file, script);
+  try {
+    const proc = spawn('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '60s', '-s', file, opts.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let cpu = 0;
+    proc.stdout.on('data', (c) => { out += c; });
+    // wrk's CPU: sampled from /proc while it runs (its last sample is within 250 ms of the end)
+    const sampler = setInterval(() => {
+      try { const f = fs.readFileSync(`/proc/${proc.pid}/stat`, 'utf8'); const x = f.slice(f.lastIndexOf(')') + 2).split(' '); cpu = (Number(x[11]) + Number(x[12])) / 100; } catch { /* exited */ }
+    }, 250);
+    // 'close', not 'exit': the exit can come before the last of stdout is read
+    const code = await new Promise((r) => proc.once('close', r));
+    clearInterval(sampler);
+    const m = /WRKJSON (\{.*\})/.exec(out);
+    if (code !== 0 || !m) throw new Error(`wrk failed (exit ${code}): ${out.slice(-500)}`);
+    const j = JSON.parse(m[1]);
+    nextNew += j.requests * (opts.perRequest ?? 1) + 1;
+    return {
+      requests: { average: j.requests / (j.duration / 1e6) }, latency: { p50: j.p50, p99: j.p99 },
+      errors: j.errors + j.timeout, non2xx: j.status, timeouts: 0, generatorCpu: Math.round((100 * cpu) / duration),
+    };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 async function measureCeiling() {
@@ -149,7 +212,7 @@ async function measureCeiling() {
     const t0 = performance.now();
     const r = await run({ url: ceiling.url });
     const u = process.cpuUsage(u0);
-    r.client = Math.round((u.user + u.system) / 1e4 / ((performance.now() - t0) / 1000));
+    r.client = r.generatorCpu ?? Math.round((u.user + u.system) / 1e4 / ((performance.now() - t0) / 1000));
     return r;
   } finally {
     await ceiling.stop();
@@ -164,13 +227,22 @@ function scenarios(opsUrl, restUrl) {
   const h = { Authorization: auth, 'Content-Type': 'application/json' };
   const reading = () => ({ device: `d${rand(DEVICES)}`, ts: Date.now(), temp: 20 + Math.random() * 10, humidity: Math.random() * 100 });
   return [
-    { name: 'REST GET /Sensor/<id>', read: true, opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/${rand(RECORDS)}` }) }] } },
-    { name: 'REST PUT /Sensor/<new id>', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'PUT', path: `/Sensor/${nextNew++}`, body: JSON.stringify(reading()) }) }] } },
-    { name: 'REST POST /Sensor/', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/Sensor/', body: JSON.stringify(reading()) }) }] } },
-    { name: 'ops insert x100', perRequest: 100, opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'insert', database: 'data', table: 'Sensor', records: Array.from({ length: 100 }, () => ({ id: String(nextNew++), ...reading() })) }) }) }] } },
-    { name: 'REST GET /Sensor/?device=', read: true, probe: async () => (await fetch(`${restUrl}Sensor/?device=d${rand(DEVICES)}`, { headers: h })).json(), opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/?device=d${rand(DEVICES)}` }) }] } },
-    { name: 'ops search_by_value device', read: true, probe: () => op(opsUrl, { operation: 'search_by_value', database: 'data', table: 'Sensor', search_attribute: 'device', search_value: `d${rand(DEVICES)}`, get_attributes: ['*'] }), opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Sensor', search_attribute: 'device', search_value: `d${rand(DEVICES)}`, get_attributes: ['*'] }) }) }] } },
-    { name: 'ops SQL GROUP BY device', read: true, last: true, opts: { url: opsUrl, headers: h, connections: Math.min(CONNECTIONS, 4), requests: [{ method: 'POST', path: '/', body: JSON.stringify({ operation: 'sql', sql: 'SELECT device, COUNT(*) AS n, AVG(temp) AS t FROM data.Sensor GROUP BY device' }) }] } },
+    { name: 'REST GET /Sensor/<id>', read: true, opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/${rand(RECORDS)}` }) }],
+      lua: `  return wrk.format('GET', '/Sensor/' .. rand(${RECORDS}))` } },
+    { name: 'REST PUT /Sensor/<new id>', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'PUT', path: `/Sensor/${nextNew++}`, body: JSON.stringify(reading()) }) }],
+      lua: "  return wrk.format('PUT', '/Sensor/' .. nextId(), nil, reading())" } },
+    { name: 'REST POST /Sensor/', opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/Sensor/', body: JSON.stringify(reading()) }) }],
+      lua: "  return wrk.format('POST', '/Sensor/', nil, reading())" } },
+    { name: 'ops insert x100', perRequest: 100, opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'insert', database: 'data', table: 'Sensor', records: Array.from({ length: 100 }, () => ({ id: String(nextNew++), ...reading() })) }) }) }], perRequest: 100,
+      lua: `  local parts = {}
+  for i = 1, 100 do parts[i] = string.sub(reading(), 1, -2) .. ',"id":"' .. nextId() .. '"}' end
+  return wrk.format('POST', '/', nil, '{"operation":"insert","database":"data","table":"Sensor","records":[' .. table.concat(parts, ',') .. ']}')` } },
+    { name: 'REST GET /Sensor/?device=', read: true, probe: async () => (await fetch(`${restUrl}Sensor/?device=d${rand(DEVICES)}`, { headers: h })).json(), opts: { url: restUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'GET', path: `/Sensor/?device=d${rand(DEVICES)}` }) }],
+      lua: `  return wrk.format('GET', '/Sensor/?device=d' .. rand(${DEVICES}))` } },
+    { name: 'ops search_by_value device', read: true, probe: () => op(opsUrl, { operation: 'search_by_value', database: 'data', table: 'Sensor', search_attribute: 'device', search_value: `d${rand(DEVICES)}`, get_attributes: ['*'] }), opts: { url: opsUrl, headers: h, requests: [{ setupRequest: (r) => ({ ...r, method: 'POST', path: '/', body: JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Sensor', search_attribute: 'device', search_value: `d${rand(DEVICES)}`, get_attributes: ['*'] }) }) }],
+      lua: `  return wrk.format('POST', '/', nil, '{"operation":"search_by_value","database":"data","table":"Sensor","search_attribute":"device","search_value":"d' .. rand(${DEVICES}) .. '","get_attributes":["*"]}')` } },
+    { name: 'ops SQL GROUP BY device', read: true, last: true, opts: { url: opsUrl, headers: h, connections: Math.min(CONNECTIONS, 4), requests: [{ method: 'POST', path: '/', body: JSON.stringify({ operation: 'sql', sql: 'SELECT device, COUNT(*) AS n, AVG(temp) AS t FROM data.Sensor GROUP BY device' }) }],
+      lua: `  return wrk.format('POST', '/', nil, ${luaString(JSON.stringify({ operation: 'sql', sql: 'SELECT device, COUNT(*) AS n, AVG(temp) AS t FROM data.Sensor GROUP BY device' }))})` } },
   ].filter((s) => !args.only || String(args.only).split(',').some((o) => s.name.toLowerCase().includes(o.toLowerCase())));
 }
 
@@ -229,7 +301,7 @@ async function main() {
     const secs = (performance.now() - t0) / 1000;
     const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), secs) : '-';
     const u = process.cpuUsage(u0);
-    results.set(s, { r, split, client: Math.round((u.user + u.system) / 1e4 / secs) });
+    results.set(s, { r, split, client: r.generatorCpu ?? Math.round((u.user + u.system) / 1e4 / secs) });
     if (target.proc) rssSteps.push(`${s.name}: ${rssParts(target.proc.pid)}`);
   }
   const c2 = args.profile ? noCeiling : await measureCeiling();
@@ -246,7 +318,7 @@ async function main() {
   let commit = '';
   try { commit = execSync('git rev-parse --short HEAD', { cwd: here }).toString().trim(); } catch { /* not a checkout */ }
   console.log(`\nWeft bench — ${new Date().toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model}), Node ${process.version}, commit ${commit}`);
-  console.log(`${args.target ? `target ${target.opsUrl} ${target.restUrl}` : `${THREADS} workers`}, ${CONNECTIONS} connections, ${DURATION} s per scenario, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s`);
+  console.log(`${args.target ? `target ${target.opsUrl} ${target.restUrl}` : `${THREADS} workers`}, ${CONNECTIONS} connections, ${DURATION} s per scenario, load generator ${GENERATOR}, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s`);
   console.log(`load average (1/5/15 min): ${loads.join('; ')}\n`);
   console.log('| scenario | throughput | p50 ms | p99 ms | errors | ratio to C | CPU of 2 busiest threads (% of a core) | load generator CPU |');
   console.log('|---|---|---|---|---|---|---|---|');
