@@ -78,11 +78,10 @@ export class ResourceMap {
   /** The resource for a URL pathname and the rest of the path after its prefix ('' , '/', '/<id>'...). */
   match(pathname: string): { resource: ExportedResource; rest: string } | undefined {
     const trimmed = pathname.startsWith('/') ? pathname.slice(1) : pathname;
-    const segments = trimmed.split('/');
-    for (let k = segments.length; k >= 1; k--) {
-      const key = segments.slice(0, k).join('/');
-      const r = key ? this.byPath.get(key) : undefined;
-      if (r) return { resource: r, rest: trimmed.slice(key.length) };
+    // longest prefix of whole segments first: the whole path, then up to each '/' from the right (no arrays made)
+    for (let end = trimmed.length; end > 0; end = trimmed.lastIndexOf('/', end - 1)) {
+      const r = this.byPath.get(end === trimmed.length ? trimmed : trimmed.slice(0, end));
+      if (r) return { resource: r, rest: trimmed.slice(end) };
     }
     const root = this.byPath.get('');
     if (root) return { resource: root, rest: '/' + trimmed };
