@@ -7,8 +7,11 @@ import { createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type Ke
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { weftError } from '../errors/index.js';
+
+/** jose is loaded on the first token operation: most servers never sign one, and it cost ~50 ms per thread start. */
+let joseModule: Promise<typeof import('jose')> | undefined;
+const jose = () => (joseModule ??= import('jose'));
 
 const generate = promisify(generateKeyPair);
 
@@ -100,6 +103,7 @@ export class TokenService {
 
   async sign(claims: { username: string; super_user: boolean }, kind: TokenKind, lifetimeMs: number): Promise<string> {
     await this.keysReady();
+    const { SignJWT } = await jose();
     const now = Math.floor(Date.now() / 1000);
     // jti: two tokens issued in the same second must differ, or a replaced refresh token would stay valid
     return new SignJWT({ username: claims.username, super_user: claims.super_user })
@@ -115,6 +119,7 @@ export class TokenService {
   async verify(token: string, kind: TokenKind): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
     await this.keysReady();
+    const { jwtVerify, errors: joseErrors } = await jose();
     try {
       ({ payload } = await jwtVerify(token, this.load().pub, { algorithms: ['RS256'] }));
     } catch (err) {

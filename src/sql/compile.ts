@@ -2,12 +2,17 @@
  * Compiles AST expressions into closures over a Row. Column references are resolved once, at compile time, to a
  * (source, attribute) pair, so unknown or ambiguous columns fail the statement with a 400 before any data is read.
  */
-import jsonata from 'jsonata';
+import { createRequire } from 'node:module';
 import { weftError } from '../errors/index.js';
 import { AGGREGATES, type AggName, type AggSpec } from './aggregate.js';
 import { castTo, FUNCTIONS } from './functions.js';
 import { likeRegExp, sqlCompare, sqlEquals, toNumber, truthy } from './values.js';
 import type { Evaluator, Node, Row, Source } from './types.js';
+
+/** jsonata is loaded on the first SEARCH_JSON (synchronously: compilation is synchronous); it cost ~50 ms per thread start. */
+const requireLazy = createRequire(import.meta.url);
+let jsonataFn: typeof import('jsonata') | undefined;
+const jsonata = (text: string) => (jsonataFn ??= requireLazy('jsonata') as typeof import('jsonata'))(text);
 
 export interface Scope {
   sources: Source[];
