@@ -4,7 +4,7 @@
  * audit log of every committed change.
  */
 import { open, type RootDatabase, type Database as LmdbDbi } from 'lmdb';
-import { Table, primaryDbiName } from './table.js';
+import { Table, primaryDbiName, sharedBuffer } from './table.js';
 import { NeedsLock, WriteTxn } from './write-txn.js';
 import type { TxnClock } from './clock.js';
 import type { AuditEntry, Key, TableDef } from './types.js';
@@ -46,9 +46,7 @@ export class Database {
     this.env = open({ path, maxDbs: 10_000, noSubdir: true, overlappingSync: opts.overlappingSync });
     this.catalogStore = this.env.openDB({ name: '__catalog__', encoding: 'msgpack' });
     this.auditStore = this.env.openDB({ name: '__audit__', encoding: 'msgpack' });
-    // not in lmdb-js's type declarations (3.x API)
-    const shared = (this.catalogStore as unknown as { getUserSharedBuffer(id: string, init: ArrayBuffer): ArrayBuffer }).getUserSharedBuffer('weft:signals', new ArrayBuffer(8));
-    this.signals = new Int32Array(shared);
+    this.signals = new Int32Array(sharedBuffer(this.catalogStore, 'weft:signals', 8));
     this.migrateToVersions();
   }
 

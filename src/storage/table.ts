@@ -5,6 +5,14 @@ import { computedAttributes, type ComputeFn } from './computed.js';
 
 const STRUCTURES = Symbol.for('structures');
 
+/**
+ * Memory shared by every thread of the process that opened this LMDB environment, keyed by store and `id`
+ * (lmdb-js user shared buffer; zero-filled on first use; not in lmdb-js's type declarations).
+ */
+export function sharedBuffer(dbi: LmdbDbi<any, any>, id: string, bytes: number): ArrayBuffer {
+  return (dbi as unknown as { getUserSharedBuffer(id: string, init: ArrayBuffer): ArrayBuffer }).getUserSharedBuffer(id, new ArrayBuffer(bytes));
+}
+
 export function primaryDbiName(def: TableDef): string {
   return `t:${def.created}:${def.name}`;
 }
@@ -108,9 +116,7 @@ export class Table {
    */
   idBlock(): BigInt64Array {
     if (!this.ids) {
-      // not in lmdb-js's type declarations (3.x API)
-      const dbi = this.primary as unknown as { getUserSharedBuffer(id: string, init: ArrayBuffer): ArrayBuffer };
-      this.ids = new BigInt64Array(dbi.getUserSharedBuffer('weft:ids', new ArrayBuffer(16)));
+      this.ids = new BigInt64Array(sharedBuffer(this.primary, 'weft:ids', 16));
     }
     return this.ids;
   }

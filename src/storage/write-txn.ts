@@ -54,10 +54,6 @@ export class WriteTxn {
     this.queued = optimistic ? [] : undefined;
   }
 
-  get optimistic(): boolean {
-    return this.queued !== undefined;
-  }
-
   /** True when an optimistic transaction queued anything to write. */
   get hasWrites(): boolean {
     return !!this.queued?.length;
