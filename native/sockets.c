@@ -92,8 +92,8 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// listenFd(fd, backlog): start listening on a bound socket, so connections queue in one accept queue that every
-// worker (each with its own dup of the fd) accepts from. The queue outlives any single worker.
+// listenFd(fd, backlog): start listening on a bound socket. The main thread accepts from it and hands each
+// accepted connection's descriptor to a worker (dupFd), so the accept queue outlives any single worker.
 static napi_value ListenFd(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];

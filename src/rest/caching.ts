@@ -26,7 +26,7 @@
  */
 import type { Database as LmdbDbi } from 'lmdb';
 import { fromWire, WeftError, weftError, type WireError } from '../errors/index.js';
-import { clearReloadsStale, setReloadsStale, type Key, type LmdbStorage, type Rec, type RecordMeta, type Table, type WriteTxn } from '../storage/index.js';
+import { clearReloadsStale, expiryMs, setReloadsStale, type Key, type LmdbStorage, type Rec, type RecordMeta, type Table, type WriteTxn } from '../storage/index.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
 import { setSourceExpiration } from './expiration.js';
 export interface CacheOptions {
@@ -317,14 +317,6 @@ async function loadShared(
 
 interface Loaded { record: Rec; version?: number }
 
-/** A time the source set on its context (epoch ms, a Date or a date string). */
-function contextTime(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
-  if (typeof v === 'string' && v) { const t = Date.parse(v); return Number.isFinite(t) ? t : undefined; }
-  return undefined;
-}
-
 async function loadFromSource(
   storage: LmdbStorage, table: Table, cfg: CacheConfig, id: Key, d: Directives, stale: { value: Rec; version?: number } | undefined,
   requestContext: unknown, username: string | undefined,
@@ -340,12 +332,12 @@ async function loadFromSource(
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw weftError('CACHE_ORIGIN_NOT_RECORD');
   const record: Rec = { ...(raw as Rec), [table.primaryKey]: id };
-  const version = contextTime(context.lastModified);
+  const version = expiryMs(context.lastModified);
   if (d.noStore) return { record, version };
   const seconds = d.maxAge ?? cfg.options.expiration ?? table.def.expiration;
   const { txnTime } = await db.transact((txn) => {
     const t = txn.table(table.name) ?? table;
-    const expiresAt = contextTime(context.expiresAt) ?? (seconds !== undefined ? txn.time + seconds * 1000 : undefined);
+    const expiresAt = expiryMs(context.expiresAt) ?? (seconds !== undefined ? txn.time + seconds * 1000 : undefined);
     txn.put(t, id, record, 'put', undefined, { expiresAt, version });
   }, username);
   return { record, version: version ?? txnTime };
