@@ -2,7 +2,8 @@
 // `npm run bench -- --target <ops-url> <rest-url> --user U --password P` runs the same setup and scenarios
 // against any server that speaks Harper's API: setup through the Operations API and the component operations only.
 // Never part of `npm test`. Prints one table; see bench/RESULTS.md.
-// Other flags: --duration s, --connections n, --records n, --threads n, --only <substr,...> (scenarios to run),
+// Other flags: --duration s, --repeat n (runs per scenario, each paired with its own ceiling measurement; medians
+// are printed), --connections n, --records n, --threads n, --only <substr,...> (scenarios to run),
 // --profile <dir> (Weft workers write V8 CPU profiles there; summarise with bench/profile-summary.js <dir>),
 // --generator wrk|autocannon (default: wrk when it is installed, as it needs far less CPU than autocannon on the
 // same machine, leaving more of it to the server being measured; autocannon otherwise).
@@ -15,12 +16,13 @@ import autocannon from 'autocannon';
 import minimist from 'minimist';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = minimist(process.argv.slice(2), { string: ['user', 'password', 'target', 'only', 'profile', 'generator'], default: { duration: 10, connections: 50, records: 100_000, threads: 2 } });
+const args = minimist(process.argv.slice(2), { string: ['user', 'password', 'target', 'only', 'profile', 'generator'], default: { duration: 10, connections: 50, records: 100_000, threads: 2, repeat: 1 } });
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const RECORDS = Number(args.records);
 const DEVICES = 10_000;
 const THREADS = Number(args.threads);
+const REPEAT = Math.max(1, Number(args.repeat ?? 1));
 const user = args.user ?? 'admin';
 const password = args.password ?? 'bench-pass';
 const auth = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
@@ -204,20 +206,28 @@ end
   }
 }
 
-async function measureCeiling() {
+/**
+ * The ceiling server stays up for the whole run (idle between measurements) and C is measured right before each
+ * scenario run, so every ratio compares two measurements taken seconds apart: on a shared VM the ceiling itself
+ * moved by 30-40% within minutes, which made one C for the whole run the largest error in every ratio.
+ */
+async function ceilingMeter() {
   const ceiling = await startCeiling();
-  try {
-    await run({ url: ceiling.url, duration: 1 }); // warm-up
-    const u0 = process.cpuUsage();
-    const t0 = performance.now();
-    const r = await run({ url: ceiling.url });
-    const u = process.cpuUsage(u0);
-    r.client = r.generatorCpu ?? Math.round((u.user + u.system) / 1e4 / ((performance.now() - t0) / 1000));
-    return r;
-  } finally {
-    await ceiling.stop();
-  }
+  await run({ url: ceiling.url, duration: 1 }); // warm-up
+  return {
+    async measure() {
+      const u0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await run({ url: ceiling.url });
+      const u = process.cpuUsage(u0);
+      r.client = r.generatorCpu ?? Math.round((u.user + u.system) / 1e4 / ((performance.now() - t0) / 1000));
+      return r;
+    },
+    stop: () => ceiling.stop(),
+  };
 }
+
+const median = (xs) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
 
 const rand = (n) => Math.floor(Math.random() * n);
 let nextNew = RECORDS + 1_000_000;
@@ -283,46 +293,67 @@ async function main() {
   const loadMs = await load(target.opsUrl);
   loads.push(`loaded ${loadavg()}`);
   // profiling measures Weft alone (the ceiling would show as idle time in the workers' profiles)
-  const noCeiling = { requests: { average: NaN }, latency: { p50: NaN, p99: NaN }, errors: 0, non2xx: 0 };
-  const c1 = args.profile ? noCeiling : await measureCeiling();
+  const meter = args.profile ? null : await ceilingMeter();
+  const ceilings = [];
   const results = new Map();
   const rssSteps = [`after loading: ${target.proc ? rssParts(target.proc.pid) : '-'}`];
   const all = scenarios(target.opsUrl, target.restUrl);
   // Reads first (writes would change what they find), the long SQL aggregate last. The pause lets the previous
   // scenario's last requests finish before the next one opens its 50 connections.
   const order = [...all.filter((x) => x.read && !x.last), ...all.filter((x) => !x.read), ...all.filter((x) => x.last)];
-  for (const s of order) {
-    await new Promise((r) => setTimeout(r, 1000));
-    if (s.probe) await sanity(s);
-    const cpu0 = target.proc ? threadCpu(target.proc.pid) : new Map();
-    const t0 = performance.now();
-    const u0 = process.cpuUsage();
-    const r = await run(s.opts);
-    const secs = (performance.now() - t0) / 1000;
-    const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), secs) : '-';
-    const u = process.cpuUsage(u0);
-    results.set(s, { r, split, client: r.generatorCpu ?? Math.round((u.user + u.system) / 1e4 / secs) });
-    if (target.proc) rssSteps.push(`${s.name}: ${rssParts(target.proc.pid)}`);
+  try {
+    for (const s of order) {
+      const runs = [];
+      for (let rep = 0; rep < (s.last ? 1 : REPEAT); rep++) {
+        // the whole-table aggregate answers a handful of requests: a ratio to C would mean nothing
+        const c = meter && !s.last ? await meter.measure() : undefined;
+        if (c) ceilings.push(c);
+        await new Promise((r) => setTimeout(r, 1000));
+        if (s.probe) await sanity(s);
+        const cpu0 = target.proc ? threadCpu(target.proc.pid) : new Map();
+        const t0 = performance.now();
+        const u0 = process.cpuUsage();
+        const r = await run(s.opts);
+        const secs = (performance.now() - t0) / 1000;
+        const split = target.proc ? busiest(cpu0, threadCpu(target.proc.pid), secs) : '-';
+        const u = process.cpuUsage(u0);
+        const rps = r.requests.average * (s.perRequest ?? 1);
+        runs.push({ r, rps, ratio: c ? rps / c.requests.average : NaN, split, client: r.generatorCpu ?? Math.round((u.user + u.system) / 1e4 / secs) });
+      }
+      results.set(s, runs);
+      if (target.proc) rssSteps.push(`${s.name}: ${rssParts(target.proc.pid)}`);
+    }
+  } finally {
+    await meter?.stop();
   }
-  const c2 = args.profile ? noCeiling : await measureCeiling();
   loads.push(`end ${loadavg()}`);
-  const C = (c1.requests.average + c2.requests.average) / 2;
-  const rows = [{ name: `node:http ceiling (C = mean of ${fmt(c1.requests.average)} before, ${fmt(c2.requests.average)} after)`, rps: C, p50: c1.latency.p50, p99: Math.max(c1.latency.p99, c2.latency.p99), errors: c1.errors + c1.non2xx + c2.errors + c2.non2xx, ratio: 1, split: '-', client: c1.client }];
+  const spread = (xs, d) => (xs.length > 1 ? ` (${fmt(Math.min(...xs), d)}-${fmt(Math.max(...xs), d)})` : '');
+  const cRates = ceilings.map((c) => c.requests.average);
+  const rows = [{
+    name: `node:http ceiling C (median of ${cRates.length} measurements, each right before a scenario run)`, rps: median(cRates), rpsRange: spread(cRates, 0),
+    p50: median(ceilings.map((c) => c.latency.p50)), p99: median(ceilings.map((c) => c.latency.p99)),
+    errors: ceilings.reduce((n, c) => n + c.errors + c.non2xx, 0), ratio: 1, ratioRange: '', split: '-', client: ceilings[0]?.client,
+  }];
   for (const s of all) {
-    const { r, split, client } = results.get(s);
-    const rps = r.requests.average * (s.perRequest ?? 1);
-    rows.push({ name: s.name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, ratio: rps / C, unit: s.perRequest ? 'rec/s' : 'req/s', split, client });
+    const runs = results.get(s);
+    const ratios = runs.map((x) => x.ratio);
+    rows.push({
+      name: s.name, rps: median(runs.map((x) => x.rps)), rpsRange: spread(runs.map((x) => x.rps), 0),
+      p50: median(runs.map((x) => x.r.latency.p50)), p99: median(runs.map((x) => x.r.latency.p99)),
+      errors: runs.reduce((n, x) => n + x.r.errors + x.r.non2xx + x.r.timeouts, 0), ratio: median(ratios), ratioRange: spread(ratios, 2),
+      unit: s.perRequest ? 'rec/s' : 'req/s', split: runs.map((x) => x.split).join(' '), client: Math.round(median(runs.map((x) => x.client))),
+    });
   }
   const loadedRss = target.proc ? rssOf(target.proc.pid) : NaN;
   await target.stop();
   let commit = '';
   try { commit = execSync('git rev-parse --short HEAD', { cwd: here }).toString().trim(); } catch { /* not a checkout */ }
   console.log(`\nWeft bench — ${new Date().toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model}), Node ${process.version}, commit ${commit}`);
-  console.log(`${args.target ? `target ${target.opsUrl} ${target.restUrl}` : `${THREADS} workers`}, ${CONNECTIONS} connections, ${DURATION} s per scenario, load generator ${GENERATOR}, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s`);
+  console.log(`${args.target ? `target ${target.opsUrl} ${target.restUrl}` : `${THREADS} workers`}, ${CONNECTIONS} connections, ${DURATION} s per run, ${REPEAT} run(s) per scenario (medians; ranges in brackets), load generator ${GENERATOR}, ${RECORDS} records loaded in ${fmt(loadMs / 1000, 1)} s`);
   console.log(`load average (1/5/15 min): ${loads.join('; ')}\n`);
   console.log('| scenario | throughput | p50 ms | p99 ms | errors | ratio to C | CPU of 2 busiest threads (% of a core) | load generator CPU |');
   console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)} | ${r.split} | ${r.client === undefined ? '-' : r.client + '%'} |`);
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)}${r.rpsRange} ${r.unit ?? 'req/s'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.ratio, 2)}${r.ratioRange} | ${r.split} | ${r.client === undefined ? '-' : r.client + '%'} |`);
   console.log(`\nidle RSS ${fmt(idleRss / 1048576)} MiB, RSS after load ${fmt(loadedRss / 1048576)} MiB, start-up to first successful request ${fmt(target.startup)} ms`);
   if (rssSteps.length > 1) console.log(`RSS in MiB after each step: ${rssSteps.join('; ')}`);
   if (weft) fs.rmSync(weft.root, { recursive: true, force: true });

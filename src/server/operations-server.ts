@@ -17,10 +17,10 @@ export interface OperationsHandlerDeps {
   testHooks?: boolean;
 }
 
-function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDeps, requestId: string, operation?: unknown): void {
+function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDeps, requestId: () => string, operation?: unknown): void {
   const { status, body } = errorResponse(err);
-  if (status >= 500) deps.logger.error({ requestId, operation, err }, 'operation failed');
-  else deps.logger.debug({ requestId, operation, status, error: body.error }, 'operation refused');
+  if (status >= 500) deps.logger.error({ requestId: requestId(), operation, err }, 'operation failed');
+  else if (deps.logger.isLevelEnabled('debug')) deps.logger.debug({ requestId: requestId(), operation, status, error: body.error }, 'operation refused');
   if (res.headersSent) { res.destroy(); return; }
   if (status === 401) res.setHeader('WWW-Authenticate', 'Basic');
   const text = toJson(body);
@@ -43,7 +43,9 @@ function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandler
 export function createOperationsHandler(deps: OperationsHandlerDeps) {
   const net = deps.services.config.operationsApi.network;
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+    // made only when something reads it: a UUID per request is a measurable share of a small operation's CPU
+    let id: string | undefined;
+    const requestId = () => (id ??= randomUUID());
     res.setHeader('Server', 'HarperDB');
     const corsAllowed = cors(req, res, deps);
     const path = (req.url ?? '/').split('?')[0];
@@ -89,7 +91,7 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
       const user = await authenticateRequest(req, { users: deps.users, config: deps.services.config, transport: deps.transport }, {
         bearerIsNotAuthentication: operation === 'refresh_operation_token',
       });
-      const ctx: RequestContext = { user, ip: req.socket.remoteAddress ?? '', transport: deps.transport, requestId, request: info };
+      const ctx: RequestContext = { user, ip: req.socket.remoteAddress ?? '', transport: deps.transport, get requestId() { return requestId(); }, request: info };
       const result = await executeOperation(op, ctx, deps.services);
       for (const [k, v] of Object.entries(ctx.responseHeaders ?? {})) res.setHeader(k, v);
       const headers: Record<string, string> = {};

@@ -70,6 +70,11 @@ export class WeftRuntime {
   private started?: Promise<void>;
   private closing?: Promise<void>;
   private purgeTimer?: NodeJS.Timeout;
+  /** One listener shared by every response ('close' comes once), instead of a closure and a once-wrapper each. */
+  private readonly responseClosed = (() => {
+    const runtime = this;
+    return function closed(this: ServerResponse): void { runtime.inFlight--; runtime.responses.delete(this); };
+  })();
 
   constructor(private readonly opts: RuntimeOptions) {
     const { config } = opts;
@@ -110,7 +115,7 @@ export class WeftRuntime {
       this.inFlight++;
       if (this.draining) res.setHeader('Connection', 'close');
       else this.responses.add(res);
-      res.once('close', () => { this.inFlight--; this.responses.delete(res); });
+      res.on('close', this.responseClosed);
       handler(req, res);
     });
     const counter = this.opts.handoff?.connections;
