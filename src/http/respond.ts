@@ -69,6 +69,39 @@ function write(res: ServerResponse, chunk: string | Buffer): Promise<void> | voi
   if (!res.write(chunk)) return new Promise((resolve) => res.once('drain', resolve));
 }
 
+/** Results up to this many characters of JSON are answered whole (Content-Length, one write); longer ones stream. */
+const JSON_WHOLE_LIMIT = 65_536;
+
+/**
+ * The start of the JSON array of `first` and the values after it in `rest`: the whole array when it ends within
+ * JSON_WHOLE_LIMIT characters (`done`), else the text so far (at least one value, no closing bracket) and the next
+ * value. Small results (most queries) then go out with a Content-Length in one write instead of chunked in three,
+ * and a value that fails to serialise or a search that fails early still gets a proper error status.
+ */
+export function jsonHead(first: IteratorResult<unknown>, rest: Iterator<unknown>): { text: string; done: boolean; next: IteratorResult<unknown> } {
+  let text = '[';
+  let sep = '';
+  let r = first;
+  while (!r.done && text.length <= JSON_WHOLE_LIMIT) {
+    text += sep + toJson(r.value);
+    sep = ',';
+    r = rest.next();
+  }
+  return r.done ? { text: text + ']', done: true, next: r } : { text, done: false, next: r };
+}
+
+/** Stream the rest of a JSON array begun by jsonHead (headers already written) and end the response. */
+export async function jsonTail(res: ServerResponse, head: { text: string; next: IteratorResult<unknown> }, rest: Iterator<unknown>): Promise<void> {
+  let p = write(res, head.text);
+  if (p) await p;
+  let text = '';
+  for (let r = head.next; !r.done; r = rest.next()) {
+    text += ',' + toJson(r.value);
+    if (text.length > JSON_WHOLE_LIMIT) { p = write(res, text); text = ''; if (p) await p; }
+  }
+  res.end(text + ']');
+}
+
 /** Send a handler result: objects whole, iterables streamed, strings wrapped as {"message": s}. */
 export async function sendResult(res: ServerResponse, status: number, result: unknown, format: Format, headers: Record<string, string> = {}): Promise<void> {
   if (typeof result === 'string') result = { message: result };
@@ -81,6 +114,17 @@ export async function sendResult(res: ServerResponse, status: number, result: un
     // error after the headers can only be reported by cutting the connection.
     const iterator = result[Symbol.iterator]();
     const first = iterator.next();
+    if (format === 'json') {
+      const head = jsonHead(first, iterator);
+      if (head.done) {
+        res.setHeader('Content-Length', Buffer.byteLength(head.text));
+        res.writeHead(status).end(head.text);
+        return;
+      }
+      res.writeHead(status);
+      await jsonTail(res, head, iterator);
+      return;
+    }
     res.writeHead(status);
     await streamIterable(res, withFirst(first, iterator), format);
     res.end();
