@@ -24,15 +24,25 @@ function sendError(res: ServerResponse, err: unknown, deps: OperationsHandlerDep
   if (res.headersSent) { res.destroy(); return; }
   if (status === 401) res.setHeader('WWW-Authenticate', 'Basic');
   const text = toJson(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...BASE, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * Headers of every Operations API answer. The operation path passes them to writeHead in one flat list (setHeader
+ * per header was a visible share of a small operation); other paths set them first (`base`).
+ */
+const BASE = { Server: 'HarperDB', Vary: 'Origin' } as const;
+
+function base(res: ServerResponse): void {
+  res.setHeader('Server', BASE.Server);
+  res.setHeader('Vary', BASE.Vary);
 }
 
 /** CORS headers for an allowed Origin (spec §2.1); returns whether it is allowed. */
 function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandlerDeps): boolean {
   const net = deps.services.config.operationsApi.network;
   const origin = req.headers.origin;
-  res.setHeader('Vary', 'Origin');
   if (!corsOriginAllowed(origin, net.cors, net.corsAccessList)) return false;
   res.setHeader('Access-Control-Allow-Origin', origin);
   // login sets a session cookie: a browser sends it cross-origin only when credentials are allowed
@@ -46,11 +56,11 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
     // made only when something reads it: a UUID per request is a measurable share of a small operation's CPU
     let id: string | undefined;
     const requestId = () => (id ??= randomUUID());
-    res.setHeader('Server', 'HarperDB');
     const corsAllowed = cors(req, res, deps);
     const path = (req.url ?? '/').split('?')[0];
     let operation: unknown;
     try {
+      if (req.method !== 'POST' || path !== '/') base(res);
       if (req.method === 'OPTIONS') {
         // preflight: the allow-lists only for an origin CORS admits, so a refused origin's browser blocks the request
         if (corsAllowed) {
@@ -94,8 +104,8 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
       const ctx: RequestContext = { user, ip: req.socket.remoteAddress ?? '', transport: deps.transport, get requestId() { return requestId(); }, request: info };
       const result = await executeOperation(op, ctx, deps.services);
       for (const [k, v] of Object.entries(ctx.responseHeaders ?? {})) res.setHeader(k, v);
-      const headers: Record<string, string> = {};
-      if (typeof operation === 'string' && operation.startsWith('restart')) headers.Connection = 'close';
+      const headers = ['Server', BASE.Server, 'Vary', BASE.Vary];
+      if (typeof operation === 'string' && operation.startsWith('restart')) headers.push('Connection', 'close');
       await sendResult(res, 200, result, format, headers);
     } catch (err) {
       sendError(res, err, deps, requestId, operation);
