@@ -254,13 +254,14 @@ type Target =
   | { kind: 'record'; idText: string; property?: string; parts?: string[] };
 
 function decodeSegment(text: string): string {
+  if (!text.includes('%')) return text;
   try { return decodeURIComponent(text); } catch { throw weftError('VALIDATION', `Invalid URL encoding in '${text}'`); }
 }
 
 function parseTarget(rest: string, x: Exchange, table: Table, split = false): Target {
   if (rest === '') return { kind: 'describe' };
   let text = rest.slice(1);
-  const ext = /\.(json|cbor|msgpack|csv)$/.exec(text);
+  const ext = text.includes('.') ? /\.(json|cbor|msgpack|csv)$/.exec(text) : null;
   if (ext) { x.format = EXTENSIONS[ext[1]!]!; text = text.slice(0, -ext[0].length); }
   if (text === '') return { kind: 'collection' };
   if (text.endsWith('/')) return { kind: 'collection', prefix: decodeSegment(text.slice(0, -1)) };
