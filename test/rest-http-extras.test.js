@@ -239,3 +239,49 @@ test('OpenAPI describes a table search with one query parameter per attribute pl
     server.cleanup();
   }
 });
+
+test('a small search answer comes whole with Content-Length, one over 64 KB of JSON streams chunked; both carry every row (REST and Operations API)', async () => {
+  const server = await startServer({ app: makeApp() });
+  try {
+    const port = server.httpPort;
+    const records = Array.from({ length: 600 }, (_, i) => ({ id: `i${String(i).padStart(4, '0')}`, label: 'x'.repeat(300), n: i % 2 ? 'odd' : 'even' }));
+    assert.equal((await server.op({ operation: 'insert', database: 'data', table: 'Item', records })).status, 200);
+    const get = (q) => request(port, 'GET', `/Item/?${q}`, { Authorization: AUTH });
+
+    const small = await get('n=even&limit(3)');
+    assert.equal(small.status, 200);
+    assert.equal(small.headers['transfer-encoding'], undefined);
+    assert.equal(Number(small.headers['content-length']), small.body.length);
+    assert.deepEqual(JSON.parse(small.body).map((r) => r.id), ['i0000', 'i0002', 'i0004']);
+
+    const large = await get('n=odd');
+    assert.equal(large.status, 200);
+    assert.equal(large.headers['transfer-encoding'], 'chunked');
+    assert.equal(large.headers['content-length'], undefined);
+    const rows = JSON.parse(large.body);
+    assert.ok(large.body.length > 65_536, `large enough to stream (${large.body.length} bytes)`);
+    assert.deepEqual(rows.map((r) => r.id), records.filter((r) => r.n === 'odd').map((r) => r.id));
+    assert.deepEqual(JSON.parse((await get('n=none')).body), []);
+
+    const opSearch = (value) => new Promise((resolve, reject) => {
+      const body = JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Item', search_attribute: 'n', search_value: value, get_attributes: ['id', 'label'] });
+      const req = http.request({ host: '127.0.0.1', port: server.opsPort, method: 'POST', path: '/', headers: { Authorization: AUTH, 'Content-Type': 'application/json' } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const whole = await opSearch('none');
+    assert.equal(Number(whole.headers['content-length']), whole.body.length);
+    assert.deepEqual(JSON.parse(whole.body), []);
+    const streamed = await opSearch('even');
+    assert.equal(streamed.headers['transfer-encoding'], 'chunked');
+    assert.equal(JSON.parse(streamed.body).length, 300);
+    assert.equal(streamed.headers.server, 'HarperDB');
+  } finally {
+    await server.stop();
+    server.cleanup();
+  }
+});

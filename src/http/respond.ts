@@ -78,7 +78,7 @@ const JSON_WHOLE_LIMIT = 65_536;
  * value. Small results (most queries) then go out with a Content-Length in one write instead of chunked in three,
  * and a value that fails to serialise or a search that fails early still gets a proper error status.
  */
-export function jsonHead(first: IteratorResult<unknown>, rest: Iterator<unknown>): { text: string; done: boolean; next: IteratorResult<unknown> } {
+function jsonHead(first: IteratorResult<unknown>, rest: Iterator<unknown>): { text: string; done: boolean; next: IteratorResult<unknown> } {
   let text = '[';
   let sep = '';
   let r = first;
@@ -91,7 +91,7 @@ export function jsonHead(first: IteratorResult<unknown>, rest: Iterator<unknown>
 }
 
 /** Stream the rest of a JSON array begun by jsonHead (headers already written) and end the response. */
-export async function jsonTail(res: ServerResponse, head: { text: string; next: IteratorResult<unknown> }, rest: Iterator<unknown>): Promise<void> {
+async function jsonTail(res: ServerResponse, head: { text: string; next: IteratorResult<unknown> }, rest: Iterator<unknown>): Promise<void> {
   let p = write(res, head.text);
   if (p) await p;
   let text = '';
@@ -100,6 +100,23 @@ export async function jsonTail(res: ServerResponse, head: { text: string; next: 
     if (text.length > JSON_WHOLE_LIMIT) { p = write(res, text); text = ''; if (p) await p; }
   }
   res.end(text + ']');
+}
+
+/**
+ * Answer the JSON array of `first` and the rest of `rest`: whole with a Content-Length when it is small, streamed
+ * otherwise. `headers` is writeHead's flat list, or undefined when the headers were set with setHeader.
+ */
+export async function sendJsonArray(res: ServerResponse, status: number, headers: string[] | undefined, first: IteratorResult<unknown>, rest: Iterator<unknown>): Promise<void> {
+  const head = jsonHead(first, rest);
+  if (head.done) {
+    const length = Buffer.byteLength(head.text);
+    if (headers) headers.push('Content-Length', String(length));
+    else res.setHeader('Content-Length', length);
+    res.writeHead(status, headers).end(head.text);
+    return;
+  }
+  res.writeHead(status, headers);
+  await jsonTail(res, head, rest);
 }
 
 /**
@@ -117,17 +134,7 @@ export async function sendResult(res: ServerResponse, status: number, result: un
     // error after the headers can only be reported by cutting the connection.
     const iterator = result[Symbol.iterator]();
     const first = iterator.next();
-    if (format === 'json') {
-      const head = jsonHead(first, iterator);
-      if (head.done) {
-        headers.push('Content-Length', String(Buffer.byteLength(head.text)));
-        res.writeHead(status, headers).end(head.text);
-        return;
-      }
-      res.writeHead(status, headers);
-      await jsonTail(res, head, iterator);
-      return;
-    }
+    if (format === 'json') return sendJsonArray(res, status, headers, first, iterator);
     res.writeHead(status, headers);
     await streamIterable(res, withFirst(first, iterator), format);
     res.end();

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WeftError, weftError, registry } from '../errors/index.js';
-import { corsOriginAllowed, decodeBody, jsonHead, jsonTail, mediaType, negotiate, readBody, type Format } from '../http/index.js';
+import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, sendJsonArray, type Format } from '../http/index.js';
 import {
   checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
   type Table, type WriteTxn,
@@ -144,17 +144,7 @@ export async function send(x: Exchange, status: number, value: unknown, headers:
     // streamed bodies are compressed whatever their size (spec §4.4); a HEAD has no body to compress
     const br = x.req.method !== 'HEAD' && x.deps.config.http.compressionThreshold > 0 && acceptsBrotli(x.req);
     if (br) addHeader(res, out, 'Content-Encoding', 'br');
-    if (x.format === 'json' && !br && x.req.method !== 'HEAD') {
-      const head = jsonHead(first, iter);
-      if (head.done) {
-        addHeader(res, out, 'Content-Length', Buffer.byteLength(head.text));
-        res.writeHead(status, out).end(head.text);
-        return;
-      }
-      res.writeHead(status, out);
-      await jsonTail(res, head, iter);
-      return;
-    }
+    if (x.format === 'json' && !br && x.req.method !== 'HEAD') return sendJsonArray(res, status, out, first, iter);
     res.writeHead(status, out);
     if (x.req.method === 'HEAD') { res.end(); return; }
     const rest = (function* () { if (!first.done) { yield first.value; for (let n = iter.next(); !n.done; n = iter.next()) yield n.value; } })();
