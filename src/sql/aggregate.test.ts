@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aggregatePartial, finishGroups, mergePartials, type AggSpec } from './aggregate.js';
+import { aggregatePartial, finishGroups, mergeOwned, mergePartials, type AggSpec } from './aggregate.js';
 
 interface R { g: string | null; v: unknown }
 
@@ -36,6 +36,9 @@ test('merging the partials of any chunking equals aggregating the whole input', 
         merged = mergePartials(merged, aggregatePartial(data.slice(i, i + chunk), SPECS, keyOf, args), SPECS);
       }
       assert.deepEqual(finishGroups(merged, SPECS), whole, `seed ${seed}, chunk ${chunk}`);
+      const parts = [];
+      for (let i = 0; i < data.length; i += chunk) parts.push(aggregatePartial(data.slice(i, i + chunk), SPECS, keyOf, args));
+      assert.deepEqual(finishGroups(mergeOwned(parts, SPECS), SPECS), whole, `mergeOwned: seed ${seed}, chunk ${chunk}`);
     }
   }
 });

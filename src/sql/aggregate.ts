@@ -139,16 +139,20 @@ export function aggregatePartial<R>(
   rows: Iterable<R>, specs: AggSpec[], keyOf: (r: R) => unknown[], argsOf: Array<(r: R) => unknown>,
 ): Partial<R> {
   const groups = new Map<string, GroupPartial<R>>();
+  // DISTINCT's seen-sets live beside the groups (partials stay plain data); without DISTINCT there is none to look up
+  const distinct = specs.some((s) => s.distinct);
   const seenSets = new Map<string, Array<Set<string> | undefined>>();
+  const none: Array<Set<string> | undefined> = [];
   for (const row of rows) {
-    const key = keyOf(row).map(valueKey).join('\u0000');
+    const values = keyOf(row);
+    const key = values.length === 1 ? valueKey(values[0]) : values.map(valueKey).join('\u0000');
     let g = groups.get(key);
     if (!g) {
       g = { key, first: row, states: specs.map(emptyState) };
       groups.set(key, g);
-      seenSets.set(key, specs.map((s) => (s.distinct ? new Set<string>() : undefined)));
+      if (distinct) seenSets.set(key, specs.map((s) => (s.distinct ? new Set<string>() : undefined)));
     }
-    const sets = seenSets.get(key)!;
+    const sets = distinct ? seenSets.get(key)! : none;
     for (let i = 0; i < specs.length; i++) add(specs[i]!, g.states[i]!, specs[i]!.star ? undefined : argsOf[i]!(row), sets[i]);
   }
   return [...groups.values()];
@@ -187,6 +191,23 @@ export function mergePartials<R>(a: Partial<R>, b: Partial<R>, specs: AggSpec[])
     const x = byKey.get(g.key);
     if (!x) { byKey.set(g.key, g); continue; }
     x.states = x.states.map((s, i) => mergeState(specs[i]!, s, g.states[i]!));
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Merge partials in chunk order into one, like folding mergePartials, but through one map and reusing the groups of
+ * `parts` (their states are replaced): for partials nobody else holds, such as chunk results just received from the
+ * pool. Folding copied every group on every merge, ~3 us a group, which dominated GROUP BYs with many groups.
+ */
+export function mergeOwned<R>(parts: Array<Partial<R>>, specs: AggSpec[]): Partial<R> {
+  const byKey = new Map<string, GroupPartial<R>>();
+  for (const part of parts) {
+    for (const g of part) {
+      const x = byKey.get(g.key);
+      if (!x) { byKey.set(g.key, g); continue; }
+      for (let i = 0; i < specs.length; i++) x.states[i] = mergeState(specs[i]!, x.states[i]!, g.states[i]!);
+    }
   }
   return [...byKey.values()];
 }
