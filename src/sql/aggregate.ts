@@ -206,10 +206,30 @@ export function mergeOwned<R>(parts: Array<Partial<R>>, specs: AggSpec[]): Parti
     for (const g of part) {
       const x = byKey.get(g.key);
       if (!x) { byKey.set(g.key, g); continue; }
-      for (let i = 0; i < specs.length; i++) x.states[i] = mergeState(specs[i]!, x.states[i]!, g.states[i]!);
+      for (let i = 0; i < specs.length; i++) {
+        const spec = specs[i]!;
+        if (spec.distinct && !spec.star) x.states[i] = mergeState(spec, x.states[i]!, g.states[i]!);
+        else mergeStateInto(spec, x.states[i]!, g.states[i]!);
+      }
     }
   }
   return [...byKey.values()];
+}
+
+/** mergeState without DISTINCT, changing `a` in place (mergeOwned owns it) instead of copying it. */
+function mergeStateInto(spec: AggSpec, a: AggState, b: AggState): void {
+  a.n += b.n;
+  a.prod *= b.prod;
+  for (const x of b.sum) addExact(a, x);
+  if (b.odd !== undefined) a.odd = (a.odd ?? 0) + b.odd;
+  if (b.values) {
+    if (a.values) for (const v of b.values) a.values.push(v);
+    else a.values = [...b.values];
+  }
+  if (spec.name === 'MIN' || spec.name === 'MAX') {
+    const dir = spec.name === 'MIN' ? -1 : 1;
+    a.best = a.best === undefined ? b.best : b.best === undefined ? a.best : Math.sign(orderCompare(b.best, a.best)) === dir ? b.best : a.best;
+  }
 }
 
 function median(values: number[]): number | null {
