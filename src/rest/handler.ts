@@ -94,10 +94,10 @@ function timing(x: Exchange): string {
  * copies, dictionary-mode objects) of a ~12 us GET handler. Paths that write through `res.setHeader` themselves
  * (custom resources, GraphQL, CORS preflight) get them from `baseHeaders` first; writeHead merges either way.
  */
-const BASE_HEADERS: Readonly<HeaderMap> = { Server: 'HarperDB', Vary: 'Accept, Accept-Encoding' };
+const BASE_HEADERS: readonly string[] = ['Server', 'HarperDB', 'Vary', 'Accept, Accept-Encoding'];
 
 function baseHeaders(res: ServerResponse): void {
-  for (const k in BASE_HEADERS) res.setHeader(k, BASE_HEADERS[k]!);
+  for (let i = 0; i < BASE_HEADERS.length; i += 2) res.setHeader(BASE_HEADERS[i]!, BASE_HEADERS[i + 1]!);
 }
 
 /** Header names handlers pass in this exact spelling and that send() never sets itself: safe in a flat list. */
@@ -109,11 +109,12 @@ const LIST_SAFE = new Set(['ETag', 'Last-Modified', 'Location', 'Age', 'Allow', 
  * (resources set headers in their own case).
  */
 function headerList(x: Exchange, headers: HeaderMap): string[] | undefined {
-  const out = ['Server', 'HarperDB', 'Vary', 'Accept, Accept-Encoding', 'Server-Timing', timing(x)];
+  const serverTiming = timing(x);
+  const out = [...BASE_HEADERS, 'Server-Timing', serverTiming];
   for (const k in headers) {
     if (!LIST_SAFE.has(k)) {
       baseHeaders(x.res);
-      x.res.setHeader('Server-Timing', out[5]!);
+      x.res.setHeader('Server-Timing', serverTiming);
       for (const h in headers) x.res.setHeader(h, headers[h]!);
       return undefined;
     }
