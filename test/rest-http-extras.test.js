@@ -263,16 +263,8 @@ test('a small search answer comes whole with Content-Length, one over 64 KB of J
     assert.deepEqual(rows.map((r) => r.id), records.filter((r) => r.n === 'odd').map((r) => r.id));
     assert.deepEqual(JSON.parse((await get('n=none')).body), []);
 
-    const opSearch = (value) => new Promise((resolve, reject) => {
-      const body = JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Item', search_attribute: 'n', search_value: value, get_attributes: ['id', 'label'] });
-      const req = http.request({ host: '127.0.0.1', port: server.opsPort, method: 'POST', path: '/', headers: { Authorization: AUTH, 'Content-Type': 'application/json' } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+    const opSearch = (value) => request(server.opsPort, 'POST', '/', { Authorization: AUTH, 'Content-Type': 'application/json' },
+      JSON.stringify({ operation: 'search_by_value', database: 'data', table: 'Item', search_attribute: 'n', search_value: value, get_attributes: ['id', 'label'] }));
     const whole = await opSearch('none');
     assert.equal(Number(whole.headers['content-length']), whole.body.length);
     assert.deepEqual(JSON.parse(whole.body), []);

@@ -177,10 +177,7 @@ function mergeState(spec: AggSpec, a: AggState, b: AggState): AggState {
   for (const x of b.sum) addExact(out, x);
   if (b.odd !== undefined) out.odd = (out.odd ?? 0) + b.odd;
   if (a.values || b.values) out.values = [...(a.values ?? []), ...(b.values ?? [])];
-  if (spec.name === 'MIN' || spec.name === 'MAX') {
-    const dir = spec.name === 'MIN' ? -1 : 1;
-    out.best = a.best === undefined ? b.best : b.best === undefined ? a.best : Math.sign(orderCompare(b.best, a.best)) === dir ? b.best : a.best;
-  }
+  if (spec.name === 'MIN' || spec.name === 'MAX') out.best = bestOf(spec, a.best, b.best);
   return out;
 }
 
@@ -226,10 +223,13 @@ function mergeStateInto(spec: AggSpec, a: AggState, b: AggState): void {
     if (a.values) for (const v of b.values) a.values.push(v);
     else a.values = [...b.values];
   }
-  if (spec.name === 'MIN' || spec.name === 'MAX') {
-    const dir = spec.name === 'MIN' ? -1 : 1;
-    a.best = a.best === undefined ? b.best : b.best === undefined ? a.best : Math.sign(orderCompare(b.best, a.best)) === dir ? b.best : a.best;
-  }
+  if (spec.name === 'MIN' || spec.name === 'MAX') a.best = bestOf(spec, a.best, b.best);
+}
+
+/** The MIN or MAX of two partial results (`a` from the earlier rows wins ties). */
+function bestOf(spec: AggSpec, a: unknown, b: unknown): unknown {
+  const dir = spec.name === 'MIN' ? -1 : 1;
+  return a === undefined ? b : b === undefined ? a : Math.sign(orderCompare(b, a)) === dir ? b : a;
 }
 
 function median(values: number[]): number | null {
