@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LmdbStorage, type TableDef } from '../storage/index.js';
+import { Packr } from 'msgpackr';
 import { TaskPool, type PoolTask } from '../pool/index.js';
 import { DEFAULT_CONFIG, type WeftConfig } from '../config/index.js';
 import { executeSql, type SqlServices } from './index.js';
@@ -88,6 +89,7 @@ const HEAVY = [
   'SELECT id, temp * 2 AS t2 FROM p.sensor ORDER BY t2 LIMIT 10',
   'SELECT id, SEARCH_JSON(\'score\', meta) AS sc FROM p.sensor WHERE SEARCH_JSON(\'score\', meta) >= 3',
   'SELECT device, COUNT(*) FROM p.sensor WHERE device <> \'dev1\' GROUP BY device',
+  'SELECT device, UPPER(device) AS d, note, COUNT(*) AS n FROM p.sensor GROUP BY device, note HAVING note <> \'n2\' ORDER BY d, note',
 ];
 
 test('heavy scans and aggregations run as split and chunk tasks on the pool and give the serving-thread result exactly', async () => {
@@ -117,6 +119,15 @@ test('index lookups, small tables, LIMIT without ORDER BY, plain SELECT * and PR
     assert.deepEqual(r.pooled, r.local, sql);
     assert.deepEqual(r.tasks, [], `${sql} must not use the pool`);
   }
+});
+
+test('a grouped chunk sends back, of the first row of each group, only the attributes the statement reads', async () => {
+  const sql = 'SELECT device, UPPER(device) AS d, COUNT(*) AS n, AVG(temp) AS t FROM p.sensor GROUP BY device';
+  const r = await pool.run({ kind: 'sql-chunk', sql }) as { packed: Uint8Array };
+  const { partial } = new Packr({ moreTypes: true }).unpack(r.packed) as { partial: Array<{ first: { recs: Array<Record<string, unknown>> } }> };
+  assert.ok(partial.length > 10, 'one entry per device');
+  const seen = new Set(partial.flatMap((g) => Object.keys(g.first.recs[0] ?? {})));
+  assert.deepEqual([...seen].sort(), ['device', 'temp'], 'not id, note or meta');
 });
 
 test('a client mistake met inside a pool thread comes back with its status and message intact', async () => {

@@ -93,6 +93,18 @@ export function splitTable(task: SqlSplitTask, services: SqlServices): Key[] {
   return table ? table.splitKeys(task.parts) : [];
 }
 
+/** A copy of a record with only `attributes` (the record itself when they are unknown). */
+function slimmer(attributes: Set<string> | undefined): (rec: Rec | undefined) => Rec | undefined {
+  if (!attributes) return (rec) => rec;
+  const names = [...attributes];
+  return (rec) => {
+    if (!rec) return rec;
+    const out: Rec = {};
+    for (const n of names) if (rec[n] !== undefined) out[n] = rec[n];
+    return out;
+  };
+}
+
 /** Pool side of a chunk task. Client mistakes come back as data: an Error's own fields do not survive the pool. */
 export async function runChunk(task: SqlChunkTask, services: SqlServices): Promise<ChunkResult | PackedResult> {
   try {
@@ -106,8 +118,10 @@ export async function runChunk(task: SqlChunkTask, services: SqlServices): Promi
     })();
     if (p.grouped) {
       const partial = await partialOf(p, rows);
-      // only what finishing needs crosses back: the group's first row and its states
-      return { packed: wire.pack({ partial: partial.map((g) => ({ key: g.key, first: { recs: g.first.recs, pre: g.first.pre }, states: g.states })) }) };
+      // only what finishing needs crosses back: the group's states and, of its first row, the attributes the
+      // statement's expressions read (a grouped SELECT has no `*`; every expression was compiled by prepareSelect)
+      const slim = slimmer(p.scope.touched?.[0]);
+      return { packed: wire.pack({ partial: partial.map((g) => ({ key: g.key, first: { recs: [slim(g.first.recs[0])], pre: g.first.pre }, states: g.states })) }) };
     }
     return { packed: wire.pack({ entries: await entriesOf(p, rows, true) }) };
   } catch (err) {
