@@ -10,7 +10,11 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
+
+/** tar is only needed to package or deploy a component: loaded then, not at every thread's start. */
+let tarModule: Promise<typeof Tar> | undefined;
+const loadTar = () => (tarModule ??= import('tar'));
 import { weftError } from '../errors/index.js';
 import { readApplication } from './application.js';
 
@@ -94,6 +98,7 @@ export async function packageComponent(root: string, project: string): Promise<s
   const dir = projectPath(root, project);
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw weftError('COMPONENT_NOT_LOCATED', project);
   const chunks: Buffer[] = [];
+  const tar = await loadTar();
   const stream = tar.create({
     cwd: dir, gzip: true, portable: true, follow: false,
     filter: (p, st) => {
@@ -118,10 +123,11 @@ export async function deployComponent(root: string, project: string, payload: Bu
   try {
     let bad: string | undefined;
     let count = 0;
+    const tar = await loadTar();
     const extract = tar.extract({
       cwd: staging, strict: true, preservePaths: false,
       filter: (p, entry) => {
-        const type = (entry as tar.ReadEntry).type;
+        const type = (entry as Tar.ReadEntry).type;
         const parts = p.split(/[\\/]+/);
         if (++count > MAX_ENTRIES) bad ??= `more than ${MAX_ENTRIES} entries`;
         if (path.isAbsolute(p) || parts.includes('..') || type === 'SymbolicLink' || type === 'Link') bad ??= p;

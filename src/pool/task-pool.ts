@@ -4,11 +4,14 @@
  * a busy one never has more than `jobs.poolSize` of them however many serving threads submit work.
  */
 import os from 'node:os';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import type { WeftConfig } from '../config/index.js';
 import type { PoolTask, PoolWorkerData } from './types.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+/** piscina is loaded by the thread that makes a pool (the main thread), not by every thread importing poolSizeOf. */
+const requireLazy = createRequire(import.meta.url);
 
 export function poolSizeOf(config: Readonly<WeftConfig>): number {
   const configured = config.jobs?.poolSize;
@@ -41,7 +44,8 @@ export class TaskPool {
       config: opts.config, configFile: opts.configFile, rootPath: opts.rootPath, version: opts.version,
       startedAt: opts.startedAt, clock: opts.clock, stop: this.stop,
     };
-    this.piscina = new Piscina({
+    const { Piscina: PiscinaPool } = requireLazy('piscina') as typeof import('piscina');
+    this.piscina = new PiscinaPool({
       filename: WORKER_URL.href,
       minThreads: 0,
       maxThreads: this.size,

@@ -26,7 +26,9 @@ import type { CustomResource, ResourceMap, TableResource } from './resources.js'
 import { CONTENT_TYPES, encodeValue, isStream, streamValues } from './serialize.js';
 import { handleCustom } from './custom.js';
 import { openApiDocument } from './openapi.js';
-import { handleGraphql } from './graphql.js';
+/** GraphQL querying (and the graphql library behind it) is loaded by the first /graphql request, not at start-up. */
+let graphqlModule: Promise<typeof import('./graphql.js')> | undefined;
+const loadGraphql = () => (graphqlModule ??= import('./graphql.js'));
 import { checkIndexed } from './strict.js';
 import { acceptsBrotli, brotliBuffer, brotliStream } from './compress.js';
 import { pipeline } from 'node:stream/promises';
@@ -597,7 +599,7 @@ export function createRestHandler(deps: RestDeps) {
       }
       // GraphQL negotiates its own types (application/graphql-response+json) and answers errors in its own shape
       if (match?.resource.kind === 'graphql' && match.rest === '' && method !== 'OPTIONS' && method !== 'TRACE') {
-        return await handleGraphql(x, match.resource);
+        return await (await loadGraphql()).handleGraphql(x, match.resource);
       }
       x.format = negotiate(req.headers.accept);
       if (method === 'OPTIONS' || method === 'TRACE' || method === 'BREW') return await generalMethod(x, method);

@@ -12,6 +12,6 @@ export { Resource, RequestTarget, type ResourceContext } from './resource.js';
 export { tables, databases, setTables, type TableRef } from './tables.js';
 export { transaction, Transaction } from './transaction.js';
 export { openApiDocument, createOpenApiHandler, type OpenApiDeps } from './openapi.js';
-export { buildGraphqlSchema, type GraphqlResource, type GraphqlTable } from './graphql.js';
+export type { GraphqlResource, GraphqlTable } from './graphql.js';
 export { createStaticHandler, contentTypeOf } from './static.js';
 export { createFastifyRoutes, type RouteApplication, type FastifyRoutesDeps } from './fastify-routes.js';
