@@ -35,8 +35,16 @@ export interface WorkerData {
   handoff?: SharedArrayBuffer;
 }
 
+/**
+ * workerData of a worker started before the main thread's setup is done (Supervisor.prewarm): it loads its code
+ * meanwhile and waits for an 'init' message with its WorkerData.
+ */
+export interface DeferredWorkerData { deferred: true }
+
 /** main -> worker */
 export type MainMessage =
+  /** The data of a deferred worker, and the main thread's environment now (applications' .env files were loaded since). */
+  | { type: 'init'; data: WorkerData; env: Record<string, string | undefined> }
   | { type: 'schema-changed'; database: string }
   | { type: 'auth-changed' }
   | { type: 'close-database'; database: string; requestId: number }

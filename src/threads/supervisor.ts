@@ -17,7 +17,7 @@ import { TaskPool } from '../pool/index.js';
 import { JobStore } from '../jobs/index.js';
 import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
 import type { PoolTask } from '../pool/index.js';
-import type { ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
+import type { DeferredWorkerData, ListenSpec, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import { threadInfoOf } from './thread-info.js';
 import { componentFolders, ensureRoles, ensureTables, loadData, loadEnv, readApplication, readRoles } from '../components/index.js';
 import { executeOperation } from '../operations/index.js';
@@ -41,6 +41,13 @@ interface Slot {
   failuresBeforeReady: number;
   restarts: number;
   retiring: Set<Worker>;
+}
+
+/** A worker started before its data was known (prewarm), with the listeners it has until spawn() takes it. */
+interface WarmWorker {
+  worker: Worker;
+  onError: (err: Error) => void;
+  onExit: () => void;
 }
 
 /** The main thread's view of one worker it hands connections to. */
@@ -83,6 +90,7 @@ export class Supervisor {
   /** One background pool per process (not per worker): its threads are bounded by jobs.poolSize in total. */
   private pool?: TaskPool;
   private slots: Slot[] = [];
+  private warm: WarmWorker[] = [];
   /** Listening sockets by configured address; kept across an in-process restart so the ports stay the same. */
   private sockets = new Map<string, { host: string; port: number; fd: number }>();
   private listeners: ListenSpec[] = [];
@@ -119,6 +127,9 @@ export class Supervisor {
     const { config, rootPath } = this.loaded;
     this.pidFile = path.join(rootPath, 'hdb.pid');
     for (const dir of ['log', 'keys', 'backup', 'components', 'database']) fs.mkdirSync(path.join(rootPath, dir), { recursive: true });
+    // the workers load their code (~0.3-0.5 s of module loading each) while this thread installs, ensures the
+    // applications' tables and reserves the ports; spawn() then hands each its data
+    this.prewarm(config.threads.count);
 
     const env = this.opts.env ?? process.env;
     const flags = (await import('../config/index.js')).parseFlags(this.opts.argv ?? []);
@@ -318,6 +329,42 @@ export class Supervisor {
   }
 
   /** Start a worker for a slot; resolves once it serves every port. A worker dying before ready is replaced. */
+  private newWorker(workerData: WorkerData | DeferredWorkerData, name: string): Worker {
+    const heap = this.loaded.config.threads.maxHeapMemory;
+    return new Worker(WORKER_URL, {
+      workerData, name,
+      resourceLimits: heap ? { maxOldGenerationSizeMb: heap } : undefined,
+      // WEFT_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it ends (bench/run.js --profile)
+      ...(process.env.WEFT_CPU_PROF ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_CPU_PROF}`] } : {}),
+    });
+  }
+
+  /** Start `count` deferred workers now; spawn() takes them in order. One that dies before it is taken is dropped. */
+  private prewarm(count: number): void {
+    this.dropWarm();
+    for (let i = 0; i < count; i++) {
+      const worker = this.newWorker({ deferred: true }, `http-${i}`);
+      const entry: WarmWorker = {
+        worker,
+        onError: (err) => this.mainRuntime?.logger.error({ err }, 'worker error before it was started'),
+        onExit: () => { this.warm = this.warm.filter((w) => w !== entry); },
+      };
+      worker.on('error', entry.onError);
+      worker.once('exit', entry.onExit);
+      this.warm.push(entry);
+    }
+  }
+
+  /** End the deferred workers nobody took (start-up failed, or stopping). */
+  private dropWarm(): void {
+    for (const w of this.warm) {
+      w.worker.off('exit', w.onExit);
+      w.worker.once('exit', () => undefined);
+      void w.worker.terminate();
+    }
+    this.warm = [];
+  }
+
   private spawn(slot: Slot): Promise<void> {
     const { config, rootPath, configFile } = this.loaded;
     const data: WorkerData = {
@@ -325,13 +372,16 @@ export class Supervisor {
       clock: this.clock.buffer, version: this.opts.version, startedAt: this.startedAt, applications: this.applications,
       handoff: new SharedArrayBuffer(8),
     };
-    const heap = config.threads.maxHeapMemory;
-    const worker = new Worker(WORKER_URL, {
-      workerData: data, name: `http-${slot.index}`,
-      resourceLimits: heap ? { maxOldGenerationSizeMb: heap } : undefined,
-      // WEFT_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it ends (bench/run.js --profile)
-      ...(process.env.WEFT_CPU_PROF ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_CPU_PROF}`] } : {}),
-    });
+    const warm = this.warm.shift();
+    let worker: Worker;
+    if (warm) {
+      worker = warm.worker;
+      worker.off('error', warm.onError);
+      worker.off('exit', warm.onExit);
+      worker.postMessage({ type: 'init', data, env: { ...process.env } } satisfies MainMessage);
+    } else {
+      worker = this.newWorker(data, `http-${slot.index}`);
+    }
     const previous = slot.worker;
     slot.worker = worker;
     slot.ready = false;
@@ -537,6 +587,7 @@ export class Supervisor {
 
   private async stopAll(keepSockets = false): Promise<void> {
     this.stopping = true;
+    this.dropWarm();
     // new connections wait in the kernel's queue of the listening socket (kept open across a restart)
     this.stopAccepting();
     // running jobs stop at their next batch boundary and record what they wrote

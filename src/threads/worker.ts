@@ -7,11 +7,30 @@ import { threadInfoOf } from './thread-info.js';
 import { fromWire } from '../errors/index.js';
 import { WeftRuntime } from '../server/index.js';
 import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
-import type { MainMessage, WorkerData, WorkerMessage } from './protocol.js';
+import type { DeferredWorkerData, MainMessage, WorkerData, WorkerMessage } from './protocol.js';
 import type { WeftConfig } from '../config/index.js';
 
-const data = workerData as WorkerData;
 const port = parentPort!;
+
+/**
+ * A deferred worker (started while the main thread was still setting up) has loaded the imports above by now and
+ * gets its data here. The main thread posts nothing else before this worker says 'ready'.
+ */
+function initMessage(): Promise<WorkerData> {
+  return new Promise((resolve) => {
+    const onInit = (msg: MainMessage) => {
+      if (msg.type !== 'init') return;
+      port.off('message', onInit);
+      // the environment as the main thread has it now (a Worker copies process.env when it is created)
+      for (const k of Object.keys(process.env)) if (!(k in msg.env)) delete process.env[k];
+      for (const [k, v] of Object.entries(msg.env)) if (v !== undefined) process.env[k] = v;
+      resolve(msg.data);
+    };
+    port.on('message', onInit);
+  });
+}
+
+const data: WorkerData = (workerData as DeferredWorkerData | undefined)?.deferred ? await initMessage() : workerData as WorkerData;
 let nextRequest = 1;
 const pending = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
 
@@ -60,6 +79,7 @@ const runtime = new WeftRuntime({
 
 port.on('message', async (msg: MainMessage) => {
   switch (msg.type) {
+    case 'init': // taken by initMessage()
     case 'schema-changed':
       break; // catalogs are re-read on next access (version check); nothing cached beyond that
     case 'auth-changed':
