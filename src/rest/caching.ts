@@ -269,7 +269,12 @@ async function loadShared(
 ): Promise<Loaded | undefined> {
   const lockKey: [string, Key] = [table.name, id];
   const outcomes = outcomeStore(storage, table);
+  const db = storage.database(table.def.database)!;
   const settled = (): { loaded: Loaded | undefined } | undefined => {
+    // the load this request waited for committed on another thread just before it released the lock: read past
+    // this thread's snapshot, which may predate that commit (else the record looks missing and the source is
+    // called a second time)
+    db.refreshReads();
     const m = table.recordMeta(id);
     if (m && m.written >= since) {
       const e = table.getEntry(id);

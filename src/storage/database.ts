@@ -172,10 +172,19 @@ export class Database {
           return { result, txnTime: txn.time };
         }
         // another thread changed a record this one read: read a fresh snapshot and run again
-        (this.env as unknown as { resetReadTxn(): void }).resetReadTxn();
+        this.refreshReads();
       }
     }
     return this.transactLocked(fn, user, opts);
+  }
+
+  /**
+   * Make this thread's next reads see every commit made so far. lmdb-js keeps one read snapshot per thread and
+   * renews it with a timer (at least 1 ms later, often a few event-loop turns), so without this a thread woken by
+   * another thread's commit (a released lock, a message) can still read the state from before that commit.
+   */
+  refreshReads(): void {
+    (this.env as unknown as { resetReadTxn(): void }).resetReadTxn();
   }
 
   /** The flush of the write batch being built now (taken right after queuing: `env.flushed` later may be a later batch's). */

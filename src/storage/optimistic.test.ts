@@ -185,3 +185,31 @@ test('new numeric ids come from one block shared by every thread: increasing and
   assert.ok(all.every((id) => Math.floor(id / 4_194_304) === block), 'all from the block reserved first');
   assert.equal(t.recordCount(), 120);
 });
+
+test('refreshReads makes a commit by another thread visible within the same event-loop turn', async () => {
+  const t = await create('fresh');
+  await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 1 }, 'insert', null); });
+  assert.equal(t.get(1)?.n, 1); // this thread's read snapshot is now taken
+  const script = `
+    import { workerData } from 'node:worker_threads';
+    const { LmdbStorage } = await import(workerData.storageUrl);
+    const storage = new LmdbStorage({ path: workerData.dir });
+    const db = storage.openDatabase('o');
+    const t = db.table('fresh');
+    await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 2 }, 'update', t.get(1)); });
+    const flag = new Int32Array(workerData.flag);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  `;
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(script)}`), {
+    workerData: { dir, storageUrl: new URL('./lmdb-storage.js', import.meta.url).href, flag: flag.buffer },
+  });
+  const exited = new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
+  // block this thread (no event-loop turn, so lmdb-js cannot renew its snapshot by itself) until the other commits
+  assert.equal(Atomics.wait(flag, 0, 0, 10_000), 'ok', 'the other thread committed');
+  assert.equal(t.get(1)?.n, 1, 'without refreshReads this turn still reads the old snapshot');
+  db.refreshReads();
+  assert.equal(t.get(1)?.n, 2, 'after refreshReads the commit is visible');
+  await exited;
+});
