@@ -184,6 +184,9 @@ export class UserStore {
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
     if (!username && !password) return null;
     const epoch = this.epoch();
+    // the epoch moved because another thread committed a change: read past this thread's snapshot, which may be
+    // older than that commit, or the old user would be cached under the new epoch for cacheTTL
+    this.db().refreshReads();
     const user = await this.checkPassword(username, password, address);
     this.remember(cacheKey, user, epoch);
     return user;
@@ -196,6 +199,7 @@ export class UserStore {
     if (hit) return hit;
     const epoch = this.epoch();
     const claims = await this.tokens.verify(token, kind);
+    this.db().refreshReads(); // as in authenticateBasic
     const stored = this.storedUser(claims.username);
     if (!stored || stored.active === false) throw weftError('INVALID_TOKEN');
     if (kind === 'refresh' && !(stored.refresh_token && (await verifyPassword(token, stored.refresh_token, 'sha256')))) {

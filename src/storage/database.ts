@@ -38,6 +38,13 @@ export class Database {
    */
   private readonly signals: Int32Array;
   private seenSchemaSignal = -1;
+  /**
+   * Moves after every commit of Database.transact on any thread of the process. A thread that sees it moved
+   * renews its read snapshot before the next table lookup, so a request that starts after a write was acknowledged
+   * (on whatever thread) reads that write: lmdb-js alone renews a thread's snapshot only on a timer.
+   */
+  private readonly commits: Int32Array;
+  private seenCommits = -1;
   private closed = false;
 
   constructor(name: string, path: string, private readonly opts: DatabaseOptions) {
@@ -47,6 +54,7 @@ export class Database {
     this.catalogStore = this.env.openDB({ name: '__catalog__', encoding: 'msgpack' });
     this.auditStore = this.env.openDB({ name: '__audit__', encoding: 'msgpack' });
     this.signals = new Int32Array(sharedBuffer(this.catalogStore, 'weft:signals', 8));
+    this.commits = new Int32Array(sharedBuffer(this.catalogStore, 'weft:commits', 4));
     this.migrateToVersions();
   }
 
@@ -102,9 +110,17 @@ export class Database {
 
   /** Reload table definitions when another thread (or transaction) changed them. Cheap when nothing changed. */
   private sync(): void {
+    const commits = Atomics.load(this.commits, 0);
+    if (commits !== this.seenCommits && !(this.env as unknown as { writeTxn?: unknown }).writeTxn) {
+      this.seenCommits = commits;
+      this.refreshReads();
+    }
     // read the counter before LMDB: a change committed in between moves it again and the next call re-reads
     const signal = Atomics.load(this.signals, 0);
     if (signal === this.seenSchemaSignal) return;
+    // the counter moves after the commit: a snapshot older than it would read the old catalog and, with the counter
+    // marked seen, this thread would miss the change until the next one
+    this.refreshReads();
     this.syncFromCatalog();
     this.seenSchemaSignal = signal;
   }
@@ -167,6 +183,7 @@ export class Database {
         const committed = txn.commit();
         const flushed = this.opts.writeAsync ? undefined : this.flushPromise();
         if (await committed) {
+          Atomics.add(this.commits, 0, 1);
           if (flushed) await flushed;
           if (opts.signal) Atomics.add(this.signals, 1, 1);
           return { result, txnTime: txn.time };
@@ -212,6 +229,7 @@ export class Database {
       });
       if (!this.opts.writeAsync) flushed = this.flushPromise();
       await committed;
+      Atomics.add(this.commits, 0, 1);
       if (schemaChanged) Atomics.add(this.signals, 0, 1);
       if (opts?.signal) Atomics.add(this.signals, 1, 1);
     } catch (err) {
