@@ -186,17 +186,17 @@ test('new numeric ids come from one block shared by every thread: increasing and
   assert.equal(t.recordCount(), 120);
 });
 
-test('refreshReads makes a commit by another thread visible within the same event-loop turn', async () => {
-  const t = await create('fresh');
-  await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 1 }, 'insert', null); });
-  assert.equal(t.get(1)?.n, 1); // this thread's read snapshot is now taken
+/**
+ * Run `body` (with `db`, the database 'o' opened in a new worker thread) and block this thread until it is done:
+ * no event-loop turn passes here in between, so lmdb-js cannot renew this thread's snapshot by itself. Resolves
+ * when the worker has exited.
+ */
+function commitOnAnotherThread(body: string): Promise<unknown> {
   const script = `
     import { workerData } from 'node:worker_threads';
     const { LmdbStorage } = await import(workerData.storageUrl);
-    const storage = new LmdbStorage({ path: workerData.dir });
-    const db = storage.openDatabase('o');
-    const t = db.table('fresh');
-    await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 2 }, 'update', t.get(1)); });
+    const db = new LmdbStorage({ path: workerData.dir }).openDatabase('o');
+    ${body}
     const flag = new Int32Array(workerData.flag);
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
@@ -206,8 +206,15 @@ test('refreshReads makes a commit by another thread visible within the same even
     workerData: { dir, storageUrl: new URL('./lmdb-storage.js', import.meta.url).href, flag: flag.buffer },
   });
   const exited = new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
-  // block this thread (no event-loop turn, so lmdb-js cannot renew its snapshot by itself) until the other commits
   assert.equal(Atomics.wait(flag, 0, 0, 10_000), 'ok', 'the other thread committed');
+  return exited;
+}
+
+test('refreshReads makes a commit by another thread visible within the same event-loop turn', async () => {
+  const t = await create('fresh');
+  await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 1 }, 'insert', null); });
+  assert.equal(t.get(1)?.n, 1); // this thread's read snapshot is now taken
+  const exited = commitOnAnotherThread(`const t = db.table('fresh'); await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 2 }, 'update', t.get(1)); });`);
   assert.equal(t.get(1)?.n, 1, 'without refreshReads this turn still reads the old snapshot');
   db.refreshReads();
   assert.equal(t.get(1)?.n, 2, 'after refreshReads the commit is visible');
@@ -218,22 +225,7 @@ test('a table created by another thread is visible here at once, even in the sam
   await create('before');
   assert.ok(db.table('before'), 'the catalog is loaded and its change counter marked seen');
   assert.equal(db.table('late'), undefined, 'not there before');
-  const script = `
-    import { workerData } from 'node:worker_threads';
-    const { LmdbStorage } = await import(workerData.storageUrl);
-    const storage = new LmdbStorage({ path: workerData.dir });
-    const db = storage.openDatabase('o');
-    await db.transact((txn) => { txn.saveTable({ database: 'o', name: 'late', primaryKey: 'id', schemaDefined: true, audit: true, created: 1, attributes: [{ attribute: 'id', is_primary_key: true, indexed: true }] }); });
-    const flag = new Int32Array(workerData.flag);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-  `;
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(script)}`), {
-    workerData: { dir, storageUrl: new URL('./lmdb-storage.js', import.meta.url).href, flag: flag.buffer },
-  });
-  const exited = new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
-  assert.equal(Atomics.wait(flag, 0, 0, 10_000), 'ok', 'the other thread created the table');
+  const exited = commitOnAnotherThread(`await db.transact((txn) => { txn.saveTable({ database: 'o', name: 'late', primaryKey: 'id', schemaDefined: true, audit: true, created: 1, attributes: [{ attribute: 'id', is_primary_key: true, indexed: true }] }); });`);
   assert.ok(db.table('late'), 'seen in the same turn');
   await exited;
   assert.ok(db.table('late'), 'and after');
@@ -243,23 +235,7 @@ test('a write acknowledged on another thread is read by the next table lookup he
   const t = await create('ack');
   await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 1 }, 'insert', null); });
   assert.equal(db.table('ack')!.get(1)?.n, 1); // this thread's read snapshot is now taken
-  const script = `
-    import { workerData } from 'node:worker_threads';
-    const { LmdbStorage } = await import(workerData.storageUrl);
-    const storage = new LmdbStorage({ path: workerData.dir });
-    const db = storage.openDatabase('o');
-    const t = db.table('ack');
-    await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 2 }, 'update', t.get(1)); }, undefined, { optimistic: true });
-    const flag = new Int32Array(workerData.flag);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-  `;
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(script)}`), {
-    workerData: { dir, storageUrl: new URL('./lmdb-storage.js', import.meta.url).href, flag: flag.buffer },
-  });
-  const exited = new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
-  assert.equal(Atomics.wait(flag, 0, 0, 10_000), 'ok', 'the other thread committed and had its answer');
+  const exited = commitOnAnotherThread(`const t = db.table('ack'); await db.transact((txn) => { txn.put(t, 1, { id: 1, n: 2 }, 'update', t.get(1)); }, undefined, { optimistic: true });`);
   assert.equal(db.table('ack')!.get(1)?.n, 2, 'the lookup renewed the snapshot');
   await exited;
 });
