@@ -110,17 +110,17 @@ export class Database {
 
   /** Reload table definitions when another thread (or transaction) changed them. Cheap when nothing changed. */
   private sync(): void {
+    // read the counters before LMDB: a change committed in between moves them again and the next call re-reads
     const commits = Atomics.load(this.commits, 0);
-    if (commits !== this.seenCommits && !(this.env as unknown as { writeTxn?: unknown }).writeTxn) {
+    const signal = Atomics.load(this.signals, 0);
+    // both move after their commit, so a snapshot renewed now includes it: without that, an old snapshot could
+    // read the old catalog with the schema counter then marked seen, missing the change until the next one
+    // (inside a write transaction reads see the latest data already)
+    if ((commits !== this.seenCommits || signal !== this.seenSchemaSignal) && !(this.env as unknown as { writeTxn?: unknown }).writeTxn) {
       this.seenCommits = commits;
       this.refreshReads();
     }
-    // read the counter before LMDB: a change committed in between moves it again and the next call re-reads
-    const signal = Atomics.load(this.signals, 0);
     if (signal === this.seenSchemaSignal) return;
-    // the counter moves after the commit: a snapshot older than it would read the old catalog and, with the counter
-    // marked seen, this thread would miss the change until the next one
-    this.refreshReads();
     this.syncFromCatalog();
     this.seenSchemaSignal = signal;
   }

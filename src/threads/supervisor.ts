@@ -328,7 +328,6 @@ export class Supervisor {
     this.unassigned = [];
   }
 
-  /** Start a worker for a slot; resolves once it serves every port. A worker dying before ready is replaced. */
   private newWorker(workerData: WorkerData | DeferredWorkerData, name: string): Worker {
     const heap = this.loaded.config.threads.maxHeapMemory;
     return new Worker(WORKER_URL, {
@@ -359,12 +358,12 @@ export class Supervisor {
   private dropWarm(): void {
     for (const w of this.warm) {
       w.worker.off('exit', w.onExit);
-      w.worker.once('exit', () => undefined);
       void w.worker.terminate();
     }
     this.warm = [];
   }
 
+  /** Start a worker for a slot; resolves once it serves every port. A worker dying before ready is replaced. */
   private spawn(slot: Slot): Promise<void> {
     const { config, rootPath, configFile } = this.loaded;
     const data: WorkerData = {

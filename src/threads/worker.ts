@@ -14,7 +14,9 @@ const port = parentPort!;
 
 /**
  * A deferred worker (started while the main thread was still setting up) has loaded the imports above by now and
- * gets its data here. The main thread posts nothing else before this worker says 'ready'.
+ * gets its data here. Messages posted after 'init' reach the handler below: it is attached as soon as this promise
+ * resolves, before the port delivers the next message; before 'ready' those can only be broadcasts about caches
+ * that are still empty.
  */
 function initMessage(): Promise<WorkerData> {
   return new Promise((resolve) => {
