@@ -21,7 +21,7 @@ describe('data operations', () => {
 
   before(async () => {
     server = await startServer();
-    for (const table of ['item', 'txn', 'names', 'merge', 'dup', 'del']) {
+    for (const table of ['item', 'txn', 'names', 'merge', 'dup', 'del', 'bulk']) {
       const res = await op({ operation: 'create_table', database: 'shop', table, primary_key: 'id' });
       assert.equal(res.status, 200);
     }
@@ -306,5 +306,17 @@ describe('data operations', () => {
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body, { error: 'Value 1.5 in property n must be an integer (from -2147483648 to 2147483647)' });
     assert.deepEqual(await get('typed', [2]), []);
+  });
+  test('one insert of 20,000 records is written whole (a bulk load in one request)', async () => {
+    // the attribute exists first, so the insert is not a schema change (which takes the write lock anyway)
+    assert.equal((await op({ operation: 'insert', database: 'shop', table: 'bulk', records: [{ id: -1, tag: 'x' }] })).status, 200);
+    const records = Array.from({ length: 20_000 }, (_, i) => ({ id: i, tag: `t${i % 7}` }));
+    const res = await op({ operation: 'insert', database: 'shop', table: 'bulk', records });
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
+    assert.equal(res.body.message, 'inserted 20000 of 20000 records');
+    const count = await op({ operation: 'sql', sql: 'SELECT COUNT(*) AS n FROM shop.bulk' });
+    assert.deepEqual(count.body, [{ n: 20_001 }]);
+    const t3 = await op({ operation: 'search_by_value', database: 'shop', table: 'bulk', attribute: 'tag', value: 't3', get_attributes: ['id'] });
+    assert.equal(t3.body.length, Math.ceil((20_000 - 3) / 7));
   });
 });

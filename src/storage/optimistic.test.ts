@@ -239,3 +239,21 @@ test('a write acknowledged on another thread is read by the next table lookup he
   assert.equal(db.table('ack')!.get(1)?.n, 2, 'the lookup renewed the snapshot');
   await exited;
 });
+
+test('an optimistic transaction reading 20,000 records commits (runs locked past the condition limit)', async () => {
+  // each record read is a version condition, nested one inside the other in lmdb-js: this many overflowed the stack
+  const t = await create('bulk');
+  let runs = 0;
+  const { result } = await db.transact((txn) => {
+    runs++;
+    for (let i = 0; i < 20_000; i++) {
+      const prev = txn.get(t, i);
+      txn.put(t, i, { id: i, n: i, color: i % 2 ? 'odd' : 'even' }, prev ? 'update' : 'insert', prev ?? null);
+    }
+    return 'done';
+  }, undefined, { optimistic: true });
+  assert.equal(result, 'done');
+  assert.equal(runs, 2, 'the optimistic run stops before commit and the locked run writes');
+  assert.equal(t.primary.getKeysCount(), 20_000);
+  assert.equal(t.indexes.get('color')!.getValuesCount('odd'), 10_000);
+});

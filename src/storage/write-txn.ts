@@ -59,6 +59,13 @@ export class WriteTxn {
     return !!this.queued?.length;
   }
 
+  /** Records an optimistic transaction read (each becomes one version condition at commit). */
+  get readCount(): number {
+    let n = 0;
+    for (const m of this.reads.values()) n += m.size;
+    return n;
+  }
+
   table(name: string): Table | undefined {
     return this.db.table(name);
   }
