@@ -39,6 +39,18 @@ export class PlaceOrder extends Resource {
   }
 }
 
+/** Writes without passing a context: they join the request's transaction through the async flow alone. */
+export class Contextless extends Resource {
+  allowCreate() { return true; }
+  async post(data) {
+    await tables.Order.put(data.id, { item: data.item, qty: 1 });
+    await new Promise((r) => setTimeout(r, data.wait));
+    await tables.Audit.put({ id: 'audit-' + data.id, what: 'contextless ' + data.item });
+    if (data.fail) { const e = new Error('refused'); e.statusCode = 409; throw e; }
+    return { placed: data.id };
+  }
+}
+
 export class Order extends tables.Order {
   async put(data) {
     await super.put(data);
@@ -100,6 +112,37 @@ test("a table subclass's super.put and its write to another table are one transa
     assert.ok(ok.status === 200 || ok.status === 204, ok.text);
     assert.equal((await byId(server, 'Order', 'o2')).qty, 3);
     assert.equal((await byId(server, 'Audit', 'audit-o2')).what, 'put cups');
+  } finally {
+    await server.stop();
+    server.cleanup();
+    fs.rmSync(app, { recursive: true, force: true });
+  }
+});
+
+test('concurrent requests writing without a context each commit or roll back only their own writes', async () => {
+  const app = makeApp();
+  const server = await startServer({ app, threads: 1 });
+  try {
+    // one alone first (the thread's async-flow storage is switched off after it), then a burst that overlaps
+    const alone = await server.rest('POST', '/Contextless/', { body: { id: 'c0', item: 'x', wait: 1 } });
+    assert.equal(alone.status, 200, alone.text);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      server.rest('POST', '/Contextless/', { body: { id: `c${i + 1}`, item: `i${i + 1}`, wait: (i * 7) % 15, fail: i % 3 === 0 } })));
+    for (let i = 0; i < 20; i++) {
+      const id = `c${i + 1}`;
+      const failed = i % 3 === 0;
+      assert.equal(answers[i].status, failed ? 409 : 200, answers[i].text);
+      const order = await byId(server, 'Order', id);
+      const audit = await byId(server, 'Audit', `audit-${id}`);
+      if (failed) {
+        assert.equal(order, undefined, `${id}: rolled back`);
+        assert.equal(audit, undefined, `${id}: rolled back`);
+      } else {
+        assert.equal(order?.item, `i${i + 1}`, `${id}: its order`);
+        assert.equal(audit?.what, `contextless i${i + 1}`, `${id}: its audit`);
+      }
+    }
+    assert.equal((await byId(server, 'Audit', 'audit-c0')).what, 'contextless x');
   } finally {
     await server.stop();
     server.cleanup();
