@@ -307,6 +307,7 @@ describe('data operations', () => {
     assert.deepEqual(bad.body, { error: 'Value 1.5 in property n must be an integer (from -2147483648 to 2147483647)' });
     assert.deepEqual(await get('typed', [2]), []);
   });
+
   test('one insert of 20,000 records is written whole (a bulk load in one request)', async () => {
     // the attribute exists first, so the insert is not a schema change (which takes the write lock anyway)
     assert.equal((await op({ operation: 'insert', database: 'shop', table: 'bulk', records: [{ id: -1, tag: 'x' }] })).status, 200);

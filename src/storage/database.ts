@@ -11,12 +11,6 @@ import type { AuditEntry, Key, TableDef } from './types.js';
 
 /** Conflicting runs of an optimistic transaction before it takes the write lock instead. */
 const OPTIMISTIC_ATTEMPTS = 5;
-/**
- * Records an optimistic transaction may read. Each one is a version condition at commit, and lmdb-js expresses
- * conditions as nested callbacks, so a bulk insert of ~15,000 records overflowed the stack (a 500 for a valid
- * request). Past this a transaction runs locked, which for a batch this size is also the cheaper commit.
- */
-const OPTIMISTIC_MAX_READS = 1000;
 
 const STRUCTURES = Symbol.for('structures');
 
@@ -186,7 +180,6 @@ export class Database {
           throw err;
         }
         if (!txn.hasWrites) return { result, txnTime: txn.time };
-        if (txn.readCount > OPTIMISTIC_MAX_READS) break;
         const committed = txn.commit();
         const flushed = this.opts.writeAsync ? undefined : this.flushPromise();
         if (await committed) {

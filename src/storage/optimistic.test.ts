@@ -253,7 +253,7 @@ test('an optimistic transaction reading 20,000 records commits (runs locked past
     return 'done';
   }, undefined, { optimistic: true });
   assert.equal(result, 'done');
-  assert.equal(runs, 2, 'the optimistic run stops before commit and the locked run writes');
+  assert.equal(runs, 2, 'the optimistic run stops at the read limit and the locked run writes');
   assert.equal(t.primary.getKeysCount(), 20_000);
   assert.equal(t.indexes.get('color')!.getValuesCount('odd'), 10_000);
 });

@@ -26,6 +26,12 @@ export interface PutOptions {
 }
 
 const ID_BLOCK = 4_194_304;
+/**
+ * Records an optimistic transaction may read. Each one is a version condition at commit, and lmdb-js expresses
+ * conditions as nested callbacks, so a bulk insert of ~15,000 records overflowed the stack (a 500 for a valid
+ * request). Past this the transaction runs locked, which for a batch this size is also the cheaper commit.
+ */
+const MAX_OPTIMISTIC_READS = 1000;
 const ID_SPACE = 2 ** 49;
 
 /** Thrown by an optimistic transaction for work that needs the write lock; Database.transact reruns it locked. */
@@ -46,6 +52,7 @@ export class WriteTxn {
   /** Optimistic mode only: queued writes, the records read (with versions), this transaction's own records. */
   private readonly queued: (() => void)[] | undefined;
   private readonly reads = new Map<Table, Map<unknown, ReadNote>>();
+  private readCount = 0;
   private readonly own = new Map<Table, Map<unknown, Rec | null>>();
 
   constructor(private readonly db: Database, time: number, user?: string, optimistic = false) {
@@ -57,13 +64,6 @@ export class WriteTxn {
   /** True when an optimistic transaction queued anything to write. */
   get hasWrites(): boolean {
     return !!this.queued?.length;
-  }
-
-  /** Records an optimistic transaction read (each becomes one version condition at commit). */
-  get readCount(): number {
-    let n = 0;
-    for (const m of this.reads.values()) n += m.size;
-    return n;
   }
 
   table(name: string): Table | undefined {
@@ -83,7 +83,9 @@ export class WriteTxn {
   private noteRead(table: Table, k: unknown, id: Key, version: number | null): void {
     let m = this.reads.get(table);
     if (!m) this.reads.set(table, (m = new Map()));
-    if (!m.has(k)) m.set(k, { table, id, version });
+    if (m.has(k)) return;
+    if (++this.readCount > MAX_OPTIMISTIC_READS) throw new NeedsLock(`reading more than ${MAX_OPTIMISTIC_READS} records`);
+    m.set(k, { table, id, version });
   }
 
   /** Make sure a record written without a prior txn.get is still checked at commit. */
