@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import minimist from 'minimist';
+import { hasWrk, parseWrk, WRK_DONE_LUA } from './wrk.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = minimist(process.argv.slice(2), { string: ['user', 'password', 'target', 'only', 'profile', 'generator'], default: { duration: 10, connections: 50, records: 100_000, threads: 2, repeat: 1 } });
@@ -139,9 +140,6 @@ async function startCeiling() {
   return { url: `http://127.0.0.1:${port}/`, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
 }
 
-function hasWrk() {
-  try { execSync('wrk --version', { stdio: 'ignore' }); return true; } catch (e) { return e.status === 1; /* wrk --version exits 1 */ }
-}
 const GENERATOR = args.generator ?? (hasWrk() ? 'wrk' : 'autocannon');
 
 /** Run one load: `opts` in autocannon's shape; with wrk each request is built by `opts.lua` (a request() body). */
@@ -173,12 +171,7 @@ end
 request = function()
 ${opts.lua ?? `  return wrk.format(${luaString(opts.method ?? 'GET')}, ${luaString(new URL(opts.url).pathname)})`}
 end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests":%d,"duration":%d,"p50":%f,"p99":%f,"errors":%d,"status":%d,"timeout":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.status, summary.errors.timeout))
-end
-`;
+${WRK_DONE_LUA}`;
   const file = path.join(os.tmpdir(), `weft-bench-${process.pid}-${Math.random().toString(36).slice(2)}.lua`);
   fs.writeFileSync(file, script);
   try {
@@ -193,9 +186,8 @@ end
     // 'close', not 'exit': the exit can come before the last of stdout is read
     const code = await new Promise((r) => proc.once('close', r));
     clearInterval(sampler);
-    const m = /WRKJSON (\{.*\})/.exec(out);
-    if (code !== 0 || !m) throw new Error(`wrk failed (exit ${code}): ${out.slice(-500)}`);
-    const j = JSON.parse(m[1]);
+    const j = parseWrk(out);
+    if (code !== 0 || !j) throw new Error(`wrk failed (exit ${code}): ${out.slice(-500)}`);
     nextNew += j.requests * (opts.perRequest ?? 1) + 1;
     return {
       requests: { average: j.requests / (j.duration / 1e6) }, latency: { p50: j.p50, p99: j.p99 },

@@ -11,10 +11,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, execSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import minimist from 'minimist';
 import { open } from 'lmdb';
+import { hasWrk, parseWrk, WRK_DONE_LUA } from './wrk.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STRUCTURES = Symbol.for('structures');
@@ -55,7 +56,7 @@ if (cluster.isWorker) {
   }).listen(Number(process.env.WRITE_CEILING_PORT), '127.0.0.1', () => process.send('ready'));
 } else {
   const args = minimist(process.argv.slice(2), { default: { processes: 2, duration: 8, connections: 50, repeat: 2 } });
-  try { execSync('wrk --version', { stdio: 'ignore' }); } catch (e) { if (e.status !== 1) { console.error('write-ceiling needs wrk (apt-get install wrk)'); process.exit(1); } }
+  if (!hasWrk()) { console.error('write-ceiling needs wrk (apt-get install wrk)'); process.exit(1); }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-write-ceiling-'));
   const file = path.join(dir, 'data.mdb');
   const { env, primary, index } = openStores(file);
@@ -80,17 +81,16 @@ if (cluster.isWorker) {
   let next = 5_000_000;
   const wrk = (url, lua) => {
     const script = path.join(dir, `s${next}.lua`);
-    fs.writeFileSync(script, `math.randomseed(${Math.floor(Math.random() * 1e9)})\nlocal counter = ${next}\n${lua}\n` +
-      `done = function(s, latency) io.write(string.format('WRK %d %d %f %f %d\\n', s.requests, s.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000, s.errors.status + s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout)) end\n`);
+    fs.writeFileSync(script, `math.randomseed(${Math.floor(Math.random() * 1e9)})\nlocal counter = ${next}\n${lua}\n${WRK_DONE_LUA}`);
     return new Promise((resolve, reject) => {
       const p = spawn('wrk', ['-t1', `-c${args.connections}`, `-d${args.duration}s`, '-s', script, url], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout.on('data', (c) => { out += c; });
       p.on('close', () => {
-        const m = /WRK (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)/.exec(out);
-        if (!m) return reject(new Error(`wrk failed: ${out}`));
-        next += Number(m[1]) + 1;
-        resolve({ rate: Number(m[1]) / (Number(m[2]) / 1e6), p50: Number(m[3]), p99: Number(m[4]), errors: Number(m[5]) });
+        const j = parseWrk(out);
+        if (!j) return reject(new Error(`wrk failed: ${out}`));
+        next += j.requests + 1;
+        resolve({ rate: j.requests / (j.duration / 1e6), p50: j.p50, p99: j.p99, errors: j.errors + j.status + j.timeout });
       });
     });
   };

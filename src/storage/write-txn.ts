@@ -26,13 +26,13 @@ export interface PutOptions {
 }
 
 const ID_BLOCK = 4_194_304;
+const ID_SPACE = 2 ** 49;
 /**
  * Records an optimistic transaction may read. Each one is a version condition at commit, and lmdb-js expresses
  * conditions as nested callbacks, so a bulk insert of ~15,000 records overflowed the stack (a 500 for a valid
  * request). Past this the transaction runs locked, which for a batch this size is also the cheaper commit.
  */
 const MAX_OPTIMISTIC_READS = 1000;
-const ID_SPACE = 2 ** 49;
 
 /** Thrown by an optimistic transaction for work that needs the write lock; Database.transact reruns it locked. */
 export class NeedsLock extends Error {
