@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { threadInfoOf } from './thread-info.js';
+import { pinTickObjectShape } from './tick-shape.js';
 import { fromWire } from '../errors/index.js';
 import { WeftRuntime } from '../server/index.js';
 import type { ClusterBridge, ThreadInfo } from '../operations/index.js';
@@ -11,6 +12,7 @@ import type { DeferredWorkerData, MainMessage, WorkerData, WorkerMessage } from 
 import type { WeftConfig } from '../config/index.js';
 
 const port = parentPort!;
+pinTickObjectShape();
 
 /**
  * A deferred worker (started while the main thread was still setting up) has loaded the imports above by now and
