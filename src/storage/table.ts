@@ -2,6 +2,7 @@
 import type { Database as LmdbDbi, RootDatabase } from 'lmdb';
 import type { AttributeDef, Key, Rec, TableDef } from './types.js';
 import { computedAttributes, type ComputeFn } from './computed.js';
+import { withFastKeys } from './key-encoder.js';
 
 const STRUCTURES = Symbol.for('structures');
 
@@ -71,15 +72,15 @@ export class Table {
   constructor(env: RootDatabase, def: TableDef) {
     this.def = def;
     this.env = env;
-    this.primary = env.openDB<Rec, Key>({
+    this.primary = env.openDB<Rec, Key>(withFastKeys({
       name: primaryDbiName(def), encoding: 'msgpack', sharedStructuresKey: STRUCTURES, useVersions: def.versioned === true,
-    });
+    }));
     this.attrs = new Map(def.attributes.map((a) => [a.attribute, a]));
     this.computed = computedAttributes(def);
     this.expiresAtAttribute = def.attributes.find((a) => a.expires_at)?.attribute;
     for (const a of def.attributes) {
       if (a.indexed && !a.is_primary_key) {
-        this.indexes.set(a.attribute, env.openDB<Key, any>({ name: indexDbiName(def, a), dupSort: true, encoding: 'ordered-binary' }));
+        this.indexes.set(a.attribute, env.openDB<Key, any>(withFastKeys({ name: indexDbiName(def, a), dupSort: true, encoding: 'ordered-binary' })));
       }
     }
   }
@@ -147,12 +148,12 @@ export class Table {
 
   /** id -> RecordMeta, for expiring tables (opened on first use: most tables never need it). */
   get metaStore(): LmdbDbi<RecordMeta, Key> {
-    return (this.meta ??= this.env.openDB<RecordMeta, Key>({ name: expiryMetaDbiName(this.def), encoding: 'msgpack' }));
+    return (this.meta ??= this.env.openDB<RecordMeta, Key>(withFastKeys({ name: expiryMetaDbiName(this.def), encoding: 'msgpack' })));
   }
 
   /** expiresAt -> ids, so a sweep reads only the entries that are due (never the whole table). */
   get expiryIndex(): LmdbDbi<Key, number> {
-    return (this.expiryIdx ??= this.env.openDB<Key, number>({ name: expiryIndexDbiName(this.def), dupSort: true, encoding: 'ordered-binary' }));
+    return (this.expiryIdx ??= this.env.openDB<Key, number>(withFastKeys({ name: expiryIndexDbiName(this.def), dupSort: true, encoding: 'ordered-binary' })));
   }
 
   /** Expiry metadata of a record (undefined on tables that do not expire, and for records written before). */
