@@ -152,7 +152,12 @@ export async function sendResult(res: ServerResponse, status: number, result: un
   res.end(body);
 }
 
-function* withFirst<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T> {
+/**
+ * `first`, then the rest of `rest`. Generators that run per request are module-level functions: a generator function
+ * created per request (a closure) gives its objects a new hidden class each time, so every access to them missed
+ * V8's caches (a runtime call each) and creating them was a runtime call too.
+ */
+export function* withFirst<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T> {
   for (let r = first; !r.done; r = rest.next()) yield r.value;
 }
 

@@ -80,18 +80,19 @@ export function parseOperation(body: unknown): OperationRequest {
   if (typeof name !== 'string') throw weftError('UNKNOWN_OPERATION', String(name));
   const operation = canonicalOperation(name);
   if (!operation) throw weftError('UNKNOWN_OPERATION', name);
-  const req: Record<string, unknown> = { ...raw, operation };
-  const alias = (from: string, to: string) => {
-    if (req[to] === undefined && req[from] !== undefined) req[to] = req[from];
-    delete req[from];
-  };
-  alias('schema', 'database');
-  alias('hash_attribute', 'primary_key');
-  alias('hash_values', 'ids');
-  alias('search_attribute', 'attribute');
-  alias('search_value', 'value');
-  alias('search_type', 'comparator');
-  if (operation !== 'sql' && operation !== 'system_information') alias('select', 'get_attributes');
+  // the aliases are left out by a rest copy, never deleted: a delete turns the object into a dictionary, and every
+  // later store and read of the request was a V8 runtime call (most Harper clients send `schema`, `search_attribute`)
+  const { schema, hash_attribute, hash_values, search_attribute, search_value, search_type, select, ...req } = raw;
+  req.operation = operation;
+  if (req.database === undefined && schema !== undefined) req.database = schema;
+  if (req.primary_key === undefined && hash_attribute !== undefined) req.primary_key = hash_attribute;
+  if (req.ids === undefined && hash_values !== undefined) req.ids = hash_values;
+  if (req.attribute === undefined && search_attribute !== undefined) req.attribute = search_attribute;
+  if (req.value === undefined && search_value !== undefined) req.value = search_value;
+  if (req.comparator === undefined && search_type !== undefined) req.comparator = search_type;
+  // `select` is SQL's own field (and system_information's); elsewhere it is get_attributes
+  if (operation === 'sql' || operation === 'system_information') { if (select !== undefined) req.select = select; }
+  else if (req.get_attributes === undefined && select !== undefined) req.get_attributes = select;
   return req as OperationRequest;
 }
 

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WeftError, weftError, registry } from '../errors/index.js';
-import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, sendJsonArray, type Format } from '../http/index.js';
+import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, sendJsonArray, withFirst, type Format } from '../http/index.js';
 import {
   checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
   type Table, type WriteTxn,
@@ -150,7 +150,7 @@ export async function send(x: Exchange, status: number, value: unknown, headers:
     if (x.format === 'json' && !br && x.req.method !== 'HEAD') return sendJsonArray(res, status, out, first, iter);
     res.writeHead(status, out);
     if (x.req.method === 'HEAD') { res.end(); return; }
-    const rest = (function* () { if (!first.done) { yield first.value; for (let n = iter.next(); !n.done; n = iter.next()) yield n.value; } })();
+    const rest = withFirst(first, iter);
     if (br) {
       const z = brotliStream();
       const done = pipeline(z, res);
@@ -445,6 +445,11 @@ async function writeRecord(
   return Object.fromEntries(context.responseHeaders);
 }
 
+/** The records of a collection GET as answered (module-level: see withFirst in http/respond.ts). */
+function* projected(results: Iterable<Rec>, project: (rec: Rec) => unknown, readable: Set<string> | null): Generator<unknown> {
+  for (const rec of results) yield project(narrowRecord(rec, readable));
+}
+
 async function handleTable(x: Exchange, r: TableResource, rest: string): Promise<void> {
   const method = x.req.method!;
   const table = tableOf(x, r);
@@ -467,7 +472,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
         const project = projector(table, tq.select, joinEnv(x));
         const results = search(table, tq.tree, tq.options);
         const columns = csvColumnsFor(table, tq.select).filter((c) => !readable || readable.has(c) || c.startsWith('$'));
-        return send(x, 200, (function* () { for (const rec of results) yield project(narrowRecord(rec, readable)); })(), {}, columns);
+        return send(x, 200, projected(results, project, readable), {}, columns);
       }
       const id = targetId(table, target);
       if (target.property) authorizeRest(x.user, database, table, 'read', [target.property]);

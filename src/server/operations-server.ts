@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { errorResponse, weftError } from '../errors/index.js';
 import { corsOriginAllowed, decodeBody, negotiate, readBody, sendResult, toJson, type Format } from '../http/index.js';
 import { executeOperation, type ServerServices } from '../operations/index.js';
-import { authenticateRequest, requestInfo, type RequestContext, type Transport, type UserStore } from '../auth/index.js';
+import { authenticateRequest, requestInfo, type RequestContext, type RequestInfo, type Transport, type User, type UserStore } from '../auth/index.js';
 import type { Logger } from '../logging/index.js';
 
 export interface OperationsHandlerDeps {
@@ -50,6 +50,16 @@ function cors(req: IncomingMessage, res: ServerResponse, deps: OperationsHandler
   return true;
 }
 
+/**
+ * An operation's context as a class: an object literal with a getter (the lazy request id) is built by a V8 runtime
+ * call on every request; a class instance has one shape and its getter lives on the prototype.
+ */
+class OperationContext implements RequestContext {
+  responseHeaders?: Record<string, string | string[]> = undefined;
+  constructor(public user: User | null, readonly ip: string, readonly transport: Transport, readonly request: RequestInfo, private readonly id: () => string) {}
+  get requestId(): string { return this.id(); }
+}
+
 export function createOperationsHandler(deps: OperationsHandlerDeps) {
   const net = deps.services.config.operationsApi.network;
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -57,7 +67,9 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
     let id: string | undefined;
     const requestId = () => (id ??= randomUUID());
     const corsAllowed = cors(req, res, deps);
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     let operation: unknown;
     try {
       if (req.method !== 'POST' || path !== '/') base(res);
@@ -101,7 +113,7 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
       const user = await authenticateRequest(req, { users: deps.users, config: deps.services.config, transport: deps.transport }, {
         bearerIsNotAuthentication: operation === 'refresh_operation_token',
       });
-      const ctx: RequestContext = { user, ip: req.socket.remoteAddress ?? '', transport: deps.transport, get requestId() { return requestId(); }, request: info };
+      const ctx: RequestContext = new OperationContext(user, req.socket.remoteAddress ?? '', deps.transport, info, requestId);
       const result = await executeOperation(op, ctx, deps.services);
       for (const [k, v] of Object.entries(ctx.responseHeaders ?? {})) res.setHeader(k, v);
       const headers = ['Server', BASE.Server, 'Vary', BASE.Vary];

@@ -180,7 +180,7 @@ function candidates(table: Table, node: Condition | ConditionGroup): Iterable<Ke
       if (!p) return null;
       parts.push(p);
     }
-    return (function* () { for (const p of parts) yield* p; })();
+    return concat(parts);
   }
   // AND: the cheapest indexed member drives the search
   let best: Condition | ConditionGroup | undefined;
@@ -214,6 +214,31 @@ function sortComparator(sort: SortSpec, table: Table): (a: Rec, b: Rec) => numbe
   };
 }
 
+/*
+ * Generators that run per query are module-level functions, never closures made per call: each generator function
+ * made per call gives its objects a new hidden class, so every access to them missed V8's caches and creating them
+ * was a runtime call (measured on REST collection GETs).
+ */
+function* concat<T>(parts: Iterable<T>[]): Generator<T> {
+  for (const p of parts) yield* p;
+}
+
+/** The records of candidate `keys` that match `tree`, each once; in reverse key order when `reverse`. */
+function* recordsOf(table: Table, keys: Iterable<Key>, tree: Condition | ConditionGroup, reverse: boolean): Generator<Rec> {
+  const seen = new Set<unknown>();
+  const ordered: Rec[] = [];
+  for (const k of keys) {
+    const id = typeof k === 'object' ? JSON.stringify(k) : k;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const rec = table.get(k);
+    if (rec && matchTree(table.withComputed(rec), tree)) {
+      if (reverse) ordered.push(rec); else yield rec;
+    }
+  }
+  for (let i = ordered.length - 1; i >= 0; i--) yield ordered[i]!;
+}
+
 /** Records matching `tree` (undefined = all), honouring sort, offset and limit. */
 export function* search(table: Table, tree: Condition | ConditionGroup | undefined, opts: SearchOptions = {}): Generator<Rec> {
   const offset = opts.offset ?? 0;
@@ -224,20 +249,7 @@ export function* search(table: Table, tree: Condition | ConditionGroup | undefin
       const all = table.scan(opts.reverse && !opts.sort);
       return tree ? filter(all, (r) => matchTree(table.withComputed(r), tree)) : all;
     }
-    return (function* () {
-      const seen = new Set<unknown>();
-      const ordered: Rec[] = [];
-      for (const k of keys) {
-        const id = typeof k === 'object' ? JSON.stringify(k) : k;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const rec = table.get(k);
-        if (rec && matchTree(table.withComputed(rec), tree!)) {
-          if (opts.reverse && !opts.sort) ordered.push(rec); else yield rec;
-        }
-      }
-      for (let i = ordered.length - 1; i >= 0; i--) yield ordered[i]!;
-    })();
+    return recordsOf(table, keys, tree!, !!opts.reverse && !opts.sort);
   };
   let it: Iterable<Rec> = source();
   if (opts.filter) it = filter(it, opts.filter);
