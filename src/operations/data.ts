@@ -1,7 +1,7 @@
 /** insert / update / upsert / delete (spec §2.8, §3.2): every request is one transaction. */
 import { weftError } from '../errors/index.js';
 import {
-  checkRecordTypes, type Database, type Key, type Rec, type Table, type TransactResult, type WriteTxn,
+  checkRecordTypes, copyWithKey, type Database, type Key, type Rec, type Table, type TransactResult, type WriteTxn,
 } from '../storage/index.js';
 import { isSuperUser } from '../auth/index.js';
 import { assertWritable, databaseName, resolveTable, tableName } from './validate.js';
@@ -133,8 +133,7 @@ export function writeOne(txn: WriteTxn, t: Table, op: WriteOp, input: Rec, key: 
   if (op === 'insert' && existing) return { id, written: false };
   if (op === 'update' && !existing) return { id, written: false };
   // merge: the stored record keeps every top-level property the submission does not mention (spec §3.2)
-  const record: Rec = existing ? { ...existing, ...input } : { ...input };
-  record[pk] = id;
+  const record = existing ? copyWithKey(existing, pk, id, input) : copyWithKey(input, pk, id);
   txn.stampTimes(t, record, existing);
   txn.put(t, id, record, op, existing ?? null);
   return { id, written: true };

@@ -10,7 +10,7 @@ import { weftError } from '../errors/index.js';
 import {
   attributeGrants, evaluateAccess, isSuperUser, readableAttributes, tablePermission, type AccessCheck, type Action, type User,
 } from '../auth/index.js';
-import type { Condition, ConditionGroup, Rec, Table } from '../storage/index.js';
+import { copyRecord, type Condition, type ConditionGroup, type Rec, type Table } from '../storage/index.js';
 import type { TableQuery } from './query.js';
 
 export type TableAction = Action;
@@ -94,7 +94,7 @@ export function keepUnupdatable(user: User | null, database: string, table: Tabl
   const perm = tablePermission(user, database, table.name);
   const grants = perm ? attributeGrants(perm, table.primaryKey) : null;
   if (!grants) return record;
-  const out: Rec = { ...record };
+  const out = copyRecord(record);
   for (const [k, v] of Object.entries(prev)) if (!grants.get(k)?.update && !(k in record)) out[k] = v;
   return out;
 }

@@ -26,7 +26,7 @@
  */
 import type { Database as LmdbDbi } from 'lmdb';
 import { fromWire, WeftError, weftError, type WireError } from '../errors/index.js';
-import { clearReloadsStale, expiryMs, setReloadsStale, type Key, type LmdbStorage, type Rec, type RecordMeta, type Table, type WriteTxn } from '../storage/index.js';
+import { clearReloadsStale, copyWithKey, expiryMs, setReloadsStale, type Key, type LmdbStorage, type Rec, type RecordMeta, type Table, type WriteTxn } from '../storage/index.js';
 import { RequestTarget, type ResourceContext } from './resource.js';
 import { setSourceExpiration } from './expiration.js';
 export interface CacheOptions {
@@ -336,7 +336,7 @@ async function loadFromSource(
     return undefined;
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw weftError('CACHE_ORIGIN_NOT_RECORD');
-  const record: Rec = { ...(raw as Rec), [table.primaryKey]: id };
+  const record = copyWithKey(raw as Rec, table.primaryKey, id);
   const version = expiryMs(context.lastModified);
   if (d.noStore) return { record, version };
   const seconds = d.maxAge ?? cfg.options.expiration ?? table.def.expiration;
@@ -419,7 +419,7 @@ function applyEvent(storage: LmdbStorage, txn: WriteTxn, table: Table, e: Source
   switch (e.type) {
     case 'put': {
       if (!e.value || typeof e.value !== 'object' || Array.isArray(e.value)) return;
-      const record: Rec = { ...(e.value as Rec), [t.primaryKey]: e.id };
+      const record = copyWithKey(e.value as Rec, t.primaryKey, e.id);
       txn.put(t, e.id, record, 'put');
       noteCacheWrite(txn, t, e.id, false);
       return;

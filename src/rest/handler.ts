@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WeftError, weftError, registry } from '../errors/index.js';
 import { corsOriginAllowed, decodeBody, mediaType, negotiate, readBody, sendJsonArray, withFirst, type Format } from '../http/index.js';
 import {
-  checkRecordTypes, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
+  checkRecordTypes, copyRecord, copyWithKey, search, type Condition, type ConditionGroup, type Key, type LmdbStorage, type Rec,
   type Table, type WriteTxn,
 } from '../storage/index.js';
 import { authenticateRequest, isSuperUser, type Transport, type User, type UserStore } from '../auth/index.js';
@@ -501,7 +501,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       const id = targetId(table, target);
       const body = await readRecordBody(x);
       authorizeRest(x.user, database, table, 'update', Object.keys(body));
-      const given: Rec = { ...body, [table.primaryKey]: id };
+      const given = copyWithKey(body, table.primaryKey, id);
       checkTypes(table, given);
       const headers = await writeRecord(x, table, 'put', id, given, given, (txn) => {
         const t = txn.table(table.name) ?? table;
@@ -518,11 +518,11 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       const id = targetId(table, target);
       const body = await readRecordBody(x);
       authorizeRest(x.user, database, table, 'update', Object.keys(body));
-      const preview: Rec | null = isCaching(table) ? { ...(table.get(id) ?? {}), ...body, [table.primaryKey]: id } : null;
+      const preview: Rec | null = isCaching(table) ? copyWithKey(table.get(id) ?? {}, table.primaryKey, id, body) : null;
       const headers = await writeRecord(x, table, 'patch', id, body, preview, (txn) => {
         const t = txn.table(table.name) ?? table;
         const prev = txn.get(t, id);
-        const record: Rec = { ...(prev ?? {}), ...body, [t.primaryKey]: id };
+        const record = copyWithKey(prev ?? {}, t.primaryKey, id, body);
         checkTypes(t, record);
         stamp(txn, t, record, prev);
         txn.put(t, id, record, 'patch', prev ?? null);
@@ -535,7 +535,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
       const body = await readRecordBody(x);
       authorizeRest(x.user, database, table, 'insert', Object.keys(body));
       const given = bodyKey(body[table.primaryKey]);
-      const record: Rec = { ...body };
+      const record = copyRecord(body);
       if (given === undefined) delete record[table.primaryKey];
       checkTypes(table, record);
       const { result: id } = await db.transact((txn) => {

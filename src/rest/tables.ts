@@ -9,7 +9,7 @@
  * one thread would share it; that only happens in tests that do not load applications.
  */
 import { weftError } from '../errors/index.js';
-import { checkRecordTypes, expiryMs, search, setComputedFunction, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
+import { checkRecordTypes, copyRecord, copyWithKey, expiryMs, search, setComputedFunction, type Key, type LmdbStorage, type Rec, type Table } from '../storage/index.js';
 import { Resource } from './resource.js';
 import { parseQuery } from './query-parser.js';
 import { projector, tableQuery } from './query.js';
@@ -168,16 +168,16 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
       // put(record, context?) when the first argument is a record; keys are scalars or arrays (composite)
       const byRecord = !!idOrRecord && typeof idOrRecord === 'object' && !Array.isArray(idOrRecord);
       const context = ctxOf(byRecord ? maybeRecord : maybeContext);
-      const given: Rec = { ...((byRecord ? idOrRecord : maybeRecord) as Rec) };
+      const given = copyRecord((byRecord ? idOrRecord : maybeRecord) as Rec);
       const id = (byRecord ? given[open().primaryKey] : idOrRecord) as Key;
       if (id === undefined || id === null) throw weftError('INVALID_PRIMARY_KEY_NULL');
-      const record = { ...given, [open().primaryKey]: id };
-      await through('put', id, record, context, () => writeOne(id, context, 'put', (t) => checked(t, { ...record })));
+      const record = copyWithKey(given, open().primaryKey, id);
+      await through('put', id, record, context, () => writeOne(id, context, 'put', (t) => checked(t, copyRecord(record))));
     }
     static async patch(id: Key, partial: Rec, context?: Ctx): Promise<void> {
       context = ctxOf(context);
       await through('patch', id, partial, context, () =>
-        writeOne(id, context, 'patch', (t, prev) => checked(t, { ...(prev ?? {}), ...partial, [t.primaryKey]: id })));
+        writeOne(id, context, 'patch', (t, prev) => checked(t, copyWithKey(prev ?? {}, t.primaryKey, id, partial))));
     }
     static async delete(id: Key, context?: Ctx): Promise<boolean> {
       context = ctxOf(context);
@@ -195,7 +195,7 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
       if (given !== undefined && read(id, context) !== undefined) throw weftError('REST_RECORD_EXISTS');
       await writeOne(id, context, 'insert', (tt, prev) => {
         if (given !== undefined && prev !== undefined && !activeTransaction(context)) throw weftError('REST_RECORD_EXISTS');
-        return checked(tt, { ...record, [tt.primaryKey]: id });
+        return checked(tt, copyWithKey(record, tt.primaryKey, id));
       });
       return id;
     }

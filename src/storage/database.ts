@@ -274,7 +274,8 @@ export class Database {
 
   *auditEntries(from = 0, to = Infinity): Generator<AuditEntry> {
     for (const { key, value } of this.auditStore.getRange({ start: [from], end: [to === Infinity ? Number.MAX_VALUE : to, Infinity] })) {
-      yield { ...value, timestamp: (key as [number, number])[0] };
+      // not `{ ...value, timestamp }`: see records.ts
+      yield Object.assign({}, value, { timestamp: (key as [number, number])[0] });
     }
   }
 

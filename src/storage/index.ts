@@ -11,5 +11,6 @@ export { TxnClock } from './clock.js';
 export { search, matchTree, compareValues, countCandidates } from './query.js';
 export { indexKeys, MAX_INDEXED_STRING } from './index-keys.js';
 export * from './types.js';
+export { copyRecord, copyWithKey } from './records.js';
 export { setComputedFunction, computedSyntaxError, type ComputeFn } from './computed.js';
 export { checkRecordTypes, checkType, attributeTypeString } from './record-types.js';

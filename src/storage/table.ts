@@ -3,6 +3,7 @@ import type { Database as LmdbDbi, RootDatabase } from 'lmdb';
 import type { AttributeDef, Key, Rec, TableDef } from './types.js';
 import { computedAttributes, type ComputeFn } from './computed.js';
 import { withFastKeys } from './key-encoder.js';
+import { copyRecord } from './records.js';
 
 const STRUCTURES = Symbol.for('structures');
 
@@ -100,7 +101,7 @@ export class Table {
   /** The record with its computed attributes filled in (the record itself when the table has none). */
   withComputed(rec: Rec): Rec {
     if (!this.computed.size) return rec;
-    const out: Rec = { ...rec };
+    const out = copyRecord(rec);
     for (const [name, f] of this.computed) out[name] = f(rec);
     return out;
   }
