@@ -57,7 +57,9 @@ function valueDepthExceeds(v: unknown, limit: number): boolean {
 }
 
 export function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!header) return '';
+  const semi = header.indexOf(';');
+  return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
 /** Decode a body by Content-Type (JSON default; CBOR; MessagePack). Other types -> 415. */
