@@ -32,13 +32,28 @@ export function requestInfo(req: IncomingMessage, transport: Transport): Request
   return { headers: req.headers, secure: transport === 'https' };
 }
 
-/** Who is asking; null = nobody (the caller decides whether that is allowed). */
-export async function authenticateRequest(req: IncomingMessage, deps: AuthenticateDeps, opts: AuthenticateOptions = {}): Promise<User | null> {
+const BASIC = /^basic /i;
+
+/**
+ * Who is asking; null = nobody (the caller decides whether that is allowed). A Basic header seen within the user
+ * cache's TTL is answered synchronously (no promise: the usual request of a script or a benchmark), anything else
+ * through the promise.
+ */
+export function authenticateRequest(req: IncomingMessage, deps: AuthenticateDeps, opts: AuthenticateOptions = {}): User | Promise<User | null> {
+  const auth = deps.transport === 'unix' ? undefined : req.headers.authorization;
+  if (auth && BASIC.test(auth)) {
+    const hit = deps.users.cachedBasic(auth);
+    if (hit) return hit;
+  }
+  return authenticate(req, deps, opts);
+}
+
+async function authenticate(req: IncomingMessage, deps: AuthenticateDeps, opts: AuthenticateOptions): Promise<User | null> {
   if (deps.transport === 'unix') return deps.users.superUser() ?? null;
   const ip = req.socket.remoteAddress ?? '';
   const auth = req.headers.authorization;
   if (auth) {
-    if (/^basic /i.test(auth)) {
+    if (BASIC.test(auth)) {
       const user = await deps.users.authenticateBasic(auth, ip);
       if (user) return user;
     } else if (/^bearer /i.test(auth)) {

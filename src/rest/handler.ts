@@ -130,8 +130,12 @@ function addHeader(res: ServerResponse, list: string[] | undefined, name: string
   else res.setHeader(name, value);
 }
 
-/** Send a value (undefined = no body), an iterable (streamed), with the negotiated type. */
-export async function send(x: Exchange, status: number, value: unknown, headers: HeaderMap = {}, columns?: string[]): Promise<void> {
+/**
+ * Send a value (undefined = no body), an iterable (streamed), with the negotiated type. Whole bodies are written
+ * synchronously and nothing is returned; only a streamed body returns a promise (an async function here cost every
+ * GET a promise, and its caller's `return send(...)` the adoption of that promise).
+ */
+export function send(x: Exchange, status: number, value: unknown, headers: HeaderMap = {}, columns?: string[]): Promise<void> | void {
   const { res } = x;
   const out = headerList(x, headers);
   if (value === undefined) {
@@ -150,23 +154,7 @@ export async function send(x: Exchange, status: number, value: unknown, headers:
     if (x.format === 'json' && !br && x.req.method !== 'HEAD') return sendJsonArray(res, status, out, first, iter);
     res.writeHead(status, out);
     if (x.req.method === 'HEAD') { res.end(); return; }
-    const rest = withFirst(first, iter);
-    if (br) {
-      const z = brotliStream();
-      const done = pipeline(z, res);
-      try {
-        await streamValues(z as unknown as ServerResponse, rest, x.format, columns ?? []);
-      } catch (err) {
-        z.destroy();
-        throw err;
-      }
-      z.end();
-      await done;
-      return;
-    }
-    await streamValues(res, rest, x.format, columns ?? []);
-    res.end();
-    return;
+    return streamBody(res, withFirst(first, iter), x.format, columns ?? [], br);
   }
   let body: string | Buffer = encodeValue(value, x.format, columns);
   let length = Buffer.byteLength(body);
@@ -178,6 +166,24 @@ export async function send(x: Exchange, status: number, value: unknown, headers:
   }
   addHeader(res, out, 'Content-Length', length);
   res.writeHead(status, out).end(body);
+}
+
+async function streamBody(res: ServerResponse, rest: Iterator<unknown> & Iterable<unknown>, format: Format, columns: string[], br: boolean): Promise<void> {
+  if (br) {
+    const z = brotliStream();
+    const done = pipeline(z, res);
+    try {
+      await streamValues(z as unknown as ServerResponse, rest, format, columns);
+    } catch (err) {
+      z.destroy();
+      throw err;
+    }
+    z.end();
+    await done;
+    return;
+  }
+  await streamValues(res, rest, format, columns);
+  res.end();
 }
 
 function errorClass(status: number, known: boolean): string {
@@ -574,7 +580,7 @@ async function handleTable(x: Exchange, r: TableResource, rest: string): Promise
 }
 
 /** Methods every resource answers the same way (spec §4.3). */
-export function generalMethod(x: Exchange, method: string): Promise<void> {
+export function generalMethod(x: Exchange, method: string): Promise<void> | void {
   switch (method) {
     case 'OPTIONS': return send(x, 204, undefined, { Allow: ALLOW_ALL });
     case 'TRACE': return send(x, 200, 'HarperDB is the terminating server');
@@ -609,7 +615,8 @@ export function createRestHandler(deps: RestDeps) {
       }
       x.format = negotiate(req.headers.accept);
       if (method === 'OPTIONS' || method === 'TRACE' || method === 'BREW') return await generalMethod(x, method);
-      x.user = await authenticateRequest(req, { users: deps.users, config: deps.config, transport: deps.transport ?? 'http' });
+      const who = authenticateRequest(req, { users: deps.users, config: deps.config, transport: deps.transport ?? 'http' });
+      x.user = who instanceof Promise ? await who : who;
       if (openapi) {
         if (!x.user) throw weftError('MUST_LOGIN');
         if (!isSuperUser(x.user)) throw weftError('OPENAPI_FORBIDDEN');

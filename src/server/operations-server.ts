@@ -110,9 +110,10 @@ export function createOperationsHandler(deps: OperationsHandlerDeps) {
         const bearer = /^bearer (.+)$/i.exec(req.headers.authorization ?? '');
         if (bearer) op = { ...op, refresh_token: bearer[1]!.trim() };
       }
-      const user = await authenticateRequest(req, { users: deps.users, config: deps.services.config, transport: deps.transport }, {
+      const who = authenticateRequest(req, { users: deps.users, config: deps.services.config, transport: deps.transport }, {
         bearerIsNotAuthentication: operation === 'refresh_operation_token',
       });
+      const user = who instanceof Promise ? await who : who;
       const ctx: RequestContext = new OperationContext(user, req.socket.remoteAddress ?? '', deps.transport, info, requestId);
       const result = await executeOperation(op, ctx, deps.services);
       for (const [k, v] of Object.entries(ctx.responseHeaders ?? {})) res.setHeader(k, v);
