@@ -19,7 +19,10 @@ function targets(): Uint8Array[] {
   const arr = new Uint8Array(4096).fill(0xff);
   const sub = new Uint8Array(new ArrayBuffer(8192), 1024, 4096).fill(0xff);
   for (const t of [buf, arr, sub]) (t as { dataView?: DataView }).dataView = new DataView(t.buffer, t.byteOffset, t.byteLength);
-  return [buf, arr, sub, Buffer.alloc(4096, 0xff)]; // the last has no dataView yet
+  // a view that starts at the buffer's first byte, not the target's (as lmdb-js's uint32 key writer makes them)
+  const shifted = new Uint8Array(new ArrayBuffer(8192), 512, 4096).fill(0xff);
+  (shifted as { dataView?: DataView }).dataView = new DataView(shifted.buffer, 0, 4096);
+  return [buf, arr, sub, shifted, Buffer.alloc(4096, 0xff)]; // the last has no dataView yet
 }
 
 test('writeKey writes exactly what ordered-binary writes, for every kind of key and buffer, at any position', () => {

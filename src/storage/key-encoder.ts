@@ -30,9 +30,12 @@ export function writeKey(key: unknown, target: KeyTarget, position: number, inSe
       let view = lastView;
       if (target !== lastTarget) {
         view = target.dataView;
-        if (view) { lastTarget = target; lastView = view; }
+        // only a view that starts where the target starts (lmdb-js's uint32 keys make views from the buffer's start)
+        if (view && (view.buffer !== target.buffer || view.byteOffset !== target.byteOffset)) view = undefined;
+        // remembered only once usable (ordered-binary adds a missing view on its first write)
+        lastTarget = view ? target : undefined;
+        lastView = view;
       }
-      // the view spans the target from its first byte (ordered-binary makes it so), rounded up to 4 bytes
       if (view && position + n + 4 <= view.byteLength) {
         let i = 0;
         for (; i < n; i++) {
