@@ -51,6 +51,15 @@ export class Contextless extends Resource {
   }
 }
 
+/** tables.X.put(id) with no record stores a record holding only its key. */
+export class BareKey extends Resource {
+  allowCreate() { return true; }
+  async post(data) {
+    await tables.Audit.put('bare-' + data.id, undefined, this);
+    return { stored: 'bare-' + data.id };
+  }
+}
+
 export class Order extends tables.Order {
   async put(data) {
     await super.put(data);
@@ -143,6 +152,22 @@ test('concurrent requests writing without a context each commit or roll back onl
       }
     }
     assert.equal((await byId(server, 'Audit', 'audit-c0')).what, 'contextless x');
+  } finally {
+    await server.stop();
+    server.cleanup();
+    fs.rmSync(app, { recursive: true, force: true });
+  }
+});
+
+test('tables.X.put(id) without a record stores a record holding only its key', async () => {
+  const app = makeApp();
+  const server = await startServer({ app, threads: 1 });
+  try {
+    const r = await server.rest('POST', '/BareKey/', { body: { id: 'k1' } });
+    assert.equal(r.status, 200, r.text);
+    const stored = await byId(server, 'Audit', 'bare-k1');
+    assert.equal(stored?.id, 'bare-k1');
+    assert.equal(stored.what ?? null, null);
   } finally {
     await server.stop();
     server.cleanup();

@@ -168,7 +168,7 @@ function tableClass(storage: LmdbStorage, ref: TableRef) {
       // put(record, context?) when the first argument is a record; keys are scalars or arrays (composite)
       const byRecord = !!idOrRecord && typeof idOrRecord === 'object' && !Array.isArray(idOrRecord);
       const context = ctxOf(byRecord ? maybeRecord : maybeContext);
-      const given = copyRecord((byRecord ? idOrRecord : maybeRecord) as Rec);
+      const given = ((byRecord ? idOrRecord : maybeRecord) ?? {}) as Rec;
       const id = (byRecord ? given[open().primaryKey] : idOrRecord) as Key;
       if (id === undefined || id === null) throw weftError('INVALID_PRIMARY_KEY_NULL');
       const record = copyWithKey(given, open().primaryKey, id);
