@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { open } from 'lmdb';
 import { LmdbStorage } from './lmdb-storage.js';
 import type { Database } from './database.js';
 import type { Table } from './table.js';
@@ -157,4 +158,39 @@ test('generated ids are large, increasing and skip keys already taken', async ()
   await db.transact((txn) => { txn.put(t, c! + 1, { id: c! + 1 }, 'insert', null); });
   const next = await db.transact((txn) => txn.newId(t));
   assert.equal(next.result, c! + 2);
+});
+
+test('audit entries are stored with shared structures, and entries written as plain maps before still read back', async () => {
+  const file = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-audit-fmt-'));
+  try {
+    const s = new LmdbStorage({ path: file });
+    // a file written by an earlier Weft: audit entries as plain MessagePack maps
+    const old = open({ path: s.fileFor('data'), noSubdir: true, maxDbs: 10 });
+    const oldAudit = old.openDB({ name: '__audit__', encoding: 'msgpack' });
+    const oldEntry = { table: 'T', operation: 'insert', user: 'old', id: 'o', record: { id: 'o', v: 1 } };
+    await oldAudit.put([1, 0], oldEntry);
+    const plainSize = oldAudit.getBinary([1, 0])!.length;
+    await old.close();
+
+    try {
+      const d = s.openDatabase('data');
+      await d.transact((txn) => { txn.saveTable({ ...def('T'), database: 'data' }); });
+      const t = d.table('T')!;
+      const { txnTime } = await d.transact((txn) => { txn.put(t, 'n', { id: 'n', v: 2 }, 'insert', null); }, 'new');
+      const all = [...d.auditEntries()];
+      assert.deepEqual(all.map((e) => [e.table, e.operation, e.user, e.id, e.record?.v, e.timestamp]), [
+        ['T', 'insert', 'old', 'o', 1, 1],
+        ['T', 'insert', 'new', 'n', 2, txnTime],
+      ]);
+      assert.equal(d.lastAuditTime(), txnTime);
+      // the same entry shape takes fewer bytes than the plain map did
+      const raw = d.env.openDB({ name: '__audit__', encoding: 'binary' });
+      const newKey = [...raw.getKeys({ start: [2] })][0] as [number, number];
+      assert.ok(raw.getBinary(newKey)!.length < plainSize, `${raw.getBinary(newKey)!.length} < ${plainSize}`);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    fs.rmSync(file, { recursive: true, force: true });
+  }
 });
