@@ -5,7 +5,7 @@
  */
 import { open, type RootDatabase, type Database as LmdbDbi } from 'lmdb';
 import { Table, primaryDbiName, sharedBuffer } from './table.js';
-import { NeedsLock, WriteTxn } from './write-txn.js';
+import { NeedsLock, WriteTxn, type StoredAuditRow } from './write-txn.js';
 import type { TxnClock } from './clock.js';
 import type { AuditEntry, Key, TableDef } from './types.js';
 
@@ -28,7 +28,7 @@ export class Database {
   readonly path: string;
   readonly env: RootDatabase;
   readonly catalogStore: LmdbDbi<any, any>;
-  readonly auditStore: LmdbDbi<Omit<AuditEntry, 'timestamp'>, [number, number]>;
+  readonly auditStore: LmdbDbi<StoredAuditRow, [number, number]>;
   private readonly tables = new Map<string, Table>();
   private loadedVersion = -1;
   /**
@@ -177,6 +177,7 @@ export class Database {
         let result: T;
         try {
           result = fn(txn);
+          txn.finishAudit();
         } catch (err) {
           if (err instanceof NeedsLock) break;
           throw err;
@@ -224,6 +225,7 @@ export class Database {
         txnTime = this.opts.clock.next();
         const txn = new WriteTxn(this, txnTime, user);
         result = fn(txn);
+        txn.finishAudit();
         if (txn.schemaChanged) {
           schemaChanged = true;
           this.catalogStore.put('version', ((this.catalogStore.get('version') as number | undefined) ?? 0) + 1);
@@ -274,10 +276,16 @@ export class Database {
     return 0;
   }
 
+  /** One entry per change, oldest first (a stored row of several changes yields each, in the order written). */
   *auditEntries(from = 0, to = Infinity): Generator<AuditEntry> {
     for (const { key, value } of this.auditStore.getRange({ start: [from], end: [to === Infinity ? Number.MAX_VALUE : to, Infinity] })) {
-      // not `{ ...value, timestamp }`: see records.ts
-      yield Object.assign({}, value, { timestamp: (key as [number, number])[0] });
+      const timestamp = (key as [number, number])[0];
+      if ('ids' in value) {
+        const { table, operation, user, ids, records } = value;
+        for (let i = 0; i < ids.length; i++) yield { table, operation, user, id: ids[i]!, record: records[i], timestamp };
+      } else {
+        yield { table: value.table, operation: value.operation, user: value.user, id: value.id, record: value.record, timestamp };
+      }
     }
   }
 

@@ -194,3 +194,39 @@ test('audit entries are stored with shared structures, and entries written as pl
     fs.rmSync(file, { recursive: true, force: true });
   }
 });
+
+test('consecutive changes of one kind share an audit row; each change still reads back as its own entry, in order', async () => {
+  const t = await create('rows');
+  const other = await create('rows2');
+  const from = [...db.auditEntries()].length;
+  const rowsBefore = (db.auditStore.getStats() as { entryCount: number }).entryCount;
+  // 300 inserts (two rows: 256 + 44), an update, one insert into another table, then two deletes (one row)
+  const ids = Array.from({ length: 300 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+  const { txnTime } = await db.transact((txn) => {
+    for (const id of ids) txn.put(t, id, { id, n: 1 }, 'insert', null);
+    txn.put(t, 'r000', { id: 'r000', n: 2 }, 'update');
+    txn.put(other, 'o', { id: 'o' }, 'insert', null);
+    txn.remove(t, 'r001');
+    txn.remove(t, 'r002');
+  }, 'carol');
+  const rows = (db.auditStore.getStats() as { entryCount: number }).entryCount - rowsBefore;
+  assert.equal(rows, 5);
+  const all = [...db.auditEntries()].slice(from);
+  assert.equal(all.length, 304);
+  assert.deepEqual(all.slice(0, 300).map((e) => e.id), ids);
+  assert.ok(all.every((e) => e.timestamp === txnTime && e.user === 'carol'));
+  assert.deepEqual(all[299]!.record, { id: 'r299', n: 1 });
+  assert.deepEqual(all.slice(300).map((e) => [e.table, e.operation, e.id, e.record]), [
+    ['rows', 'update', 'r000', { id: 'r000', n: 2 }],
+    ['rows2', 'insert', 'o', { id: 'o' }],
+    ['rows', 'delete', 'r001', undefined],
+    ['rows', 'delete', 'r002', undefined],
+  ]);
+  // the same through an optimistic transaction (writes queued, applied at commit)
+  const before2 = [...db.auditEntries()].length;
+  await db.transact((txn) => {
+    txn.put(t, 'p1', { id: 'p1' }, 'insert', null);
+    txn.put(t, 'p2', { id: 'p2' }, 'insert', null);
+  }, 'dave', { optimistic: true });
+  assert.deepEqual([...db.auditEntries()].slice(before2).map((e) => [e.id, e.user]), [['p1', 'dave'], ['p2', 'dave']]);
+});

@@ -39,6 +39,14 @@ export class NeedsLock extends Error {
   constructor(what: string) { super(`${what} needs the write lock`); }
 }
 
+/** Changes one audit row holds at most (a row of 256 five-field records is ~23 KB). */
+const AUDIT_ROW_MAX = 256;
+
+/** Consecutive changes of one kind to one table in one transaction, as stored in the audit log. */
+export interface AuditRow { table: string; operation: WriteKind; user: string | undefined; ids: Key[]; records: (Rec | undefined)[] }
+/** An audit log value: one change, or a row of several (older files hold only the first form). */
+export type StoredAuditRow = AuditRow | { table: string; operation: WriteKind; user: string | undefined; id: Key; record: Rec | undefined };
+
 /** A Map key for a primary key (arrays compare by content). */
 const mapKey = (id: Key): unknown => (Array.isArray(id) ? `\u0000${JSON.stringify(id)}` : id);
 
@@ -54,6 +62,7 @@ export class WriteTxn {
   private readonly reads = new Map<Table, Map<unknown, ReadNote>>();
   private readCount = 0;
   private readonly own = new Map<Table, Map<unknown, Rec | null>>();
+  private auditRow: AuditRow | undefined;
 
   constructor(private readonly db: Database, time: number, user?: string, optimistic = false) {
     this.time = time;
@@ -227,6 +236,7 @@ export class WriteTxn {
    * read had changed (nothing was written; the caller reruns the transaction).
    */
   commit(): Promise<boolean> {
+    this.finishAudit();
     const queued = this.queued;
     if (!queued?.length) return Promise.resolve(true);
     const conditions: ReadNote[] = [];
@@ -254,10 +264,32 @@ export class WriteTxn {
     }
   }
 
+  /**
+   * Audit a change. Consecutive changes of one kind to one table share an audit row (`ids`/`records`, at most
+   * AUDIT_ROW_MAX): a batch of 100 inserts costs the log one write instead of 100 (the log was the largest part of
+   * a bulk write). A row of one change keeps the single form. Database.auditEntries yields one entry per change.
+   */
   private audit(table: Table, kind: WriteKind, id: Key, record: Rec | undefined): void {
     if (!table.def.audit) return;
+    const row = this.auditRow;
+    if (row && row.table === table.name && row.operation === kind && row.ids.length < AUDIT_ROW_MAX) {
+      row.ids.push(id);
+      row.records.push(record);
+      return;
+    }
+    this.finishAudit();
+    this.auditRow = { table: table.name, operation: kind, user: this.user, ids: [id], records: [record] };
+  }
+
+  /** Write the audit row being collected. Database.transact calls it once `fn` returned (and commit() does). */
+  finishAudit(): void {
+    const row = this.auditRow;
+    if (!row) return;
+    this.auditRow = undefined;
     const key: [number, number] = [this.time, this.seq++];
-    const entry = { table: table.name, operation: kind, user: this.user, id, record };
+    const entry: StoredAuditRow = row.ids.length === 1
+      ? { table: row.table, operation: row.operation, user: row.user, id: row.ids[0]!, record: row.records[0] }
+      : row;
     this.write(() => { this.db.auditStore.put(key, entry); });
   }
 
