@@ -177,7 +177,6 @@ export class Database {
         let result: T;
         try {
           result = fn(txn);
-          txn.finishAudit();
         } catch (err) {
           if (err instanceof NeedsLock) break;
           throw err;

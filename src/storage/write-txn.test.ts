@@ -224,9 +224,11 @@ test('consecutive changes of one kind share an audit row; each change still read
   ]);
   // the same through an optimistic transaction (writes queued, applied at commit)
   const before2 = [...db.auditEntries()].length;
+  const rowsBefore2 = (db.auditStore.getStats() as { entryCount: number }).entryCount;
   await db.transact((txn) => {
     txn.put(t, 'p1', { id: 'p1' }, 'insert', null);
     txn.put(t, 'p2', { id: 'p2' }, 'insert', null);
   }, 'dave', { optimistic: true });
   assert.deepEqual([...db.auditEntries()].slice(before2).map((e) => [e.id, e.user]), [['p1', 'dave'], ['p2', 'dave']]);
+  assert.equal((db.auditStore.getStats() as { entryCount: number }).entryCount - rowsBefore2, 1);
 });

@@ -281,7 +281,7 @@ export class WriteTxn {
     this.auditRow = { table: table.name, operation: kind, user: this.user, ids: [id], records: [record] };
   }
 
-  /** Write the audit row being collected. Database.transact calls it once `fn` returned (and commit() does). */
+  /** Write the audit row being collected: at commit() (optimistic), or by Database.transact once `fn` returned (locked). */
   finishAudit(): void {
     const row = this.auditRow;
     if (!row) return;
